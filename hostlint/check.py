@@ -1,0 +1,302 @@
+"""One check: files → linters → target runs (in parallel, grouped) → exit code."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import os
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import BinaryIO, cast
+
+from hostlint import config as config_mod
+from hostlint import detect, files, git, targets
+from hostlint.config import Config, Linter
+from hostlint.environment import Environment
+from hostlint.errors import Interrupted, TargetUnavailable, UsageError
+from hostlint.status import ExitCode, RunResult, exit_code, for_signal
+from hostlint.stream import StreamSink, StripColor, Tee, close, output_sink
+from hostlint.targets.base import Cancel, Invocation, Sink, Target, run
+
+#: A held block stays in memory up to this size, then spills to a temporary file.
+HOLD_IN_MEMORY = 4 * 1024 * 1024
+LAST_LOG = Path("hostlint") / "last.log"
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    paths: tuple[str, ...] = ()
+    all_files: bool = False
+    target: str | None = None
+    advisory: bool | None = None
+    color: str | None = None
+    only: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
+    timings: bool = False
+
+
+@dataclass
+class Job:
+    """One linter of this check: what it runs, and how it went."""
+
+    linter: Linter
+    invocations: list[Invocation]
+    result: RunResult = field(default_factory=lambda: RunResult(0))
+    seconds: float = 0.0
+    block: BinaryIO | None = None
+    done: bool = False
+
+
+@dataclass
+class Timer:
+    marks: dict[str, float] = field(default_factory=dict)
+    start: float = field(default_factory=time.monotonic)
+
+    def mark(self, name: str) -> None:
+        self.marks[name] = time.monotonic()
+
+    def report(self) -> str:
+        previous, parts = self.start, []
+        for name, at in self.marks.items():
+            parts.append(f"{name} {at - previous:.3f}s")
+            previous = at
+        return "timings: " + ", ".join(parts) + f", total {previous - self.start:.3f}s"
+
+
+def check(env: Environment, options: CheckOptions) -> ExitCode:
+    if env.environ.get("HOSTLINT") == "0":
+        env.message("HOSTLINT=0: check skipped")
+        return ExitCode.OK
+    timer = Timer()
+    repo = git.locate(env.cwd)
+    config = config_mod.apply_overrides(
+        config_mod.load(repo.root), target=options.target, advisory=options.advisory,
+        env=env.environ,
+    )
+    color = env.color(options.color)
+    names = collect_files(repo.root, env.cwd, options)
+    jobs = plan(config, names, options, env)
+    if not jobs:
+        env.debug("no files to lint")
+        return ExitCode.OK
+    facts = detect.gather(config, env, repo.root)
+    decision = detect.decide(facts)
+    timer.mark("detect")
+    context = targets.Context(repo.root, config, env, facts)
+    target = open_target(decision.kind, context)
+    if target is None:
+        return ExitCode.OK
+    timer.mark("connect")
+    try:
+        with _last_log(repo.common_dir) as log:
+            out = Tee(output_sink(env.stdout, color=color), StripColor(StreamSink(log)))
+            try:
+                run_jobs(target, jobs, out, config.jobs, env)
+            finally:
+                close(out)
+    finally:
+        target.close()
+    timer.mark("lint")
+    if options.timings:
+        env.message(timer.report())
+    code = exit_code((job.result for job in jobs), advisory=config.advisory)
+    if any(not job.result.ok for job in jobs):
+        if config.advisory:
+            env.message("advisory: linters reported problems; the commit is not blocked")
+        if not env.is_tty:
+            env.message(f"full output in {repo.common_dir / LAST_LOG}")
+    return code
+
+
+def collect_files(root: Path, cwd: Path, options: CheckOptions) -> list[str]:
+    """Staged files (default), tracked files (``--all-files``) or the given paths, relative
+    to the repository root; directories (submodules) are never passed."""
+    if options.all_files:
+        names = git.tracked_files(root)
+    elif options.paths:
+        names = _explicit(root, cwd, options.paths)
+    else:
+        names = git.staged_files(root)
+    return [n for n in names if os.path.islink(root / n) or not os.path.isdir(root / n)]
+
+
+def _explicit(root: Path, cwd: Path, paths: Sequence[str]) -> list[str]:
+    names: list[str] = []
+    real_root = os.path.realpath(root)
+    for path in paths:
+        absolute = os.path.normpath(os.path.join(cwd, path))
+        rel = os.path.relpath(absolute, root)
+        if rel.startswith(".." + os.sep) or rel == "..":
+            rel = os.path.relpath(os.path.realpath(absolute), real_root)
+        if rel.startswith(".." + os.sep) or rel == "..":
+            raise UsageError(f"{path} is outside the repository {root}",
+                             hint="pass paths inside the repository")
+        if os.path.isdir(absolute) and not os.path.islink(absolute):
+            names.extend(git.tracked_files(root, [rel]))
+        elif os.path.lexists(absolute):
+            names.append(rel)
+        else:
+            raise UsageError(f"{path}: no such file", hint="check the path")
+    return list(dict.fromkeys(names))
+
+
+def plan(config: Config, names: list[str], options: CheckOptions, env: Environment) -> list[Job]:
+    """The linters that run, each with its invocation; a linter with no matching file
+    does not run."""
+    known = [linter.name for linter in config.linters]
+    for name in (*options.only, *options.skip):
+        if name not in known:
+            raise UsageError(f"no linter named {name!r}", hint=f"linters: {', '.join(known)}")
+    skipped_env = {s.strip() for s in env.environ.get("SKIP", "").split(",") if s.strip()}
+    jobs = []
+    for linter in config.linters:
+        if (options.only and linter.name not in options.only) or linter.name in options.skip:
+            continue
+        if linter.name in skipped_env:
+            env.message(f"{linter.name}: skipped (SKIP)")
+            continue
+        selected = files.select(names, linter.include, linter.exclude)
+        if not selected:
+            continue
+        args = tuple(selected) if linter.pass_filenames else ()
+        jobs.append(Job(linter, [Invocation(linter.command, args)]))
+    return jobs
+
+
+def open_target(kind: str, context: targets.Context) -> Target | None:
+    """The target, or what ``on_unavailable`` says to do when it cannot be used."""
+    try:
+        return targets.open_target(kind, context)
+    except TargetUnavailable as exc:
+        policy = context.config.on_unavailable
+        if kind == "local" or policy == "fail":
+            raise
+        context.env.message(f"warning: {exc.line().removeprefix('hostlint: ')}")
+        if policy == "skip":
+            context.env.message("check skipped (on_unavailable = \"skip\")")
+            return None
+        context.env.message("running the linters locally (on_unavailable = \"local\")")
+        return targets.open_target("local", context)
+
+
+def run_jobs(target: Target, jobs: list[Job], out: Sink, limit: int | None, env: Environment) -> None:
+    """Run every job; one job streams live into ``out``, several are held and shown as
+    blocks in the order they finish, then a summary."""
+    for job in jobs:
+        job.invocations = [b for inv in job.invocations for b in target.batches(inv)]
+    grouped = len(jobs) > 1
+    cancel = Cancel()
+    workers = cf.ThreadPoolExecutor(max_workers=limit or len(jobs))
+    try:
+        with _signals(cancel):
+            futures: dict[cf.Future[None], Job] = {}
+            try:
+                for job in jobs:
+                    futures[workers.submit(_run_job, target, job, cancel,
+                                           None if grouped else out)] = job
+                for future in cf.as_completed(futures):
+                    job = futures[future]
+                    future.result()
+                    if grouped:
+                        _show_block(out, job)
+            except BaseException:
+                cancel.set()
+                cf.wait(futures)
+                for job in jobs:
+                    if grouped and job.block is not None and not job.done:
+                        _show_block(out, job)
+                raise
+    finally:
+        workers.shutdown(wait=True)
+        cancel.close()
+    if grouped:
+        _summary(out, jobs)
+
+
+def _run_job(target: Target, job: Job, cancel: Cancel, out: Sink | None) -> None:
+    started = time.monotonic()
+    sink: Sink
+    if out is None:
+        block = tempfile.SpooledTemporaryFile(max_size=HOLD_IN_MEMORY)  # noqa: SIM115
+        job.block = cast(BinaryIO, block)
+        sink = StreamSink(job.block)
+    else:
+        sink = out
+    try:
+        for invocation in job.invocations:
+            if cancel.is_set():
+                break
+            job.result = job.result.worse(run(target, invocation, sink, cancel))
+    finally:
+        job.seconds = time.monotonic() - started
+
+
+def _show_block(out: Sink, job: Job) -> None:
+    job.done = True
+    out.write(f"--- {job.linter.name} ---\n".encode())
+    if job.block is not None:
+        job.block.seek(0)
+        last = b"\n"
+        while chunk := job.block.read(65536):
+            out.write(chunk)
+            last = chunk[-1:]
+        if last != b"\n":
+            out.write(b"\n")
+        job.block.close()
+    out.flush()
+
+
+def _summary(out: Sink, jobs: list[Job]) -> None:
+    width = max(len(job.linter.name) for job in jobs)
+    lines = ["--- summary ---"]
+    for job in jobs:
+        status = "passed" if job.result.ok else f"failed ({job.result.describe()})"
+        lines.append(f"{job.linter.name:<{width}}  {status:<24} {job.seconds:6.2f}s")
+    out.write(("\n".join(lines) + "\n").encode())
+    out.flush()
+
+
+@contextmanager
+def _signals(cancel: Cancel) -> Iterator[None]:
+    """First SIGINT/SIGTERM/SIGHUP: raise ``Interrupted`` so the linters are stopped and the
+    output kept; a second one kills every linter and exits at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    first: list[int] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if first:
+            cancel.kill_all()
+            os._exit(for_signal(first[0]))
+        first.append(signum)
+        raise Interrupted(signum)
+
+    handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {s: signal.signal(s, handler) for s in handled}
+    try:
+        yield
+    finally:
+        for s, old in previous.items():
+            signal.signal(s, old)
+
+
+@contextmanager
+def _last_log(common_dir: Path) -> Iterator[BinaryIO]:
+    """``.git/hostlint/last.log``: this run's full output, replacing the last one."""
+    path = common_dir / LAST_LOG
+    try:
+        path.parent.mkdir(exist_ok=True)
+        log: BinaryIO = open(path, "wb")  # noqa: SIM115
+    except OSError:
+        log = open(os.devnull, "wb")  # noqa: SIM115
+    with log:
+        yield log
+
+

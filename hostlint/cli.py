@@ -1,0 +1,161 @@
+"""The typer app: parse, apply precedence, dispatch. No logic lives here."""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Sequence
+from typing import Annotated
+
+import typer
+
+try:  # typer >= 0.20 vendors click
+    from typer._click.exceptions import ClickException
+except ImportError:  # pragma: no cover - older typer
+    from click.exceptions import ClickException  # type: ignore[no-redef, import-not-found, unused-ignore]
+
+from hostlint import __version__
+from hostlint.environment import Environment
+from hostlint.errors import report
+from hostlint.status import ExitCode
+
+app = typer.Typer(
+    name="hostlint",
+    help="Run a project's linters where they live, and bring every byte of output back.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _env(ctx: typer.Context) -> Environment:
+    env = ctx.obj
+    if not isinstance(env, Environment):
+        env = ctx.obj = Environment()
+    return env
+
+
+def _version(value: bool) -> None:
+    if value:
+        try:
+            from importlib.metadata import version
+
+            paramiko = version("paramiko")
+        except Exception:
+            paramiko = "not installed"
+        typer.echo(f"hostlint {__version__}\nPython {platform.python_version()}\nparamiko {paramiko}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Versions of hostlint, Python and paramiko."
+        ),
+    ] = False,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Tracebacks and details.")] = False,
+) -> None:
+    _env(ctx).verbose = verbose or _env(ctx).verbose
+
+
+@app.command()
+def check(
+    ctx: typer.Context,
+    paths: Annotated[list[str] | None, typer.Argument(help="Files to lint (default: staged files).")] = None,
+    target: Annotated[str | None, typer.Option(help="auto | local | vagrant | ssh")] = None,
+    all_files: Annotated[bool, typer.Option("--all-files", help="Lint every tracked file.")] = False,
+    color: Annotated[str | None, typer.Option(help="auto | always | never")] = None,
+    advisory: Annotated[
+        bool | None, typer.Option("--advisory", help="Findings never block the commit.")
+    ] = None,
+    only: Annotated[list[str] | None, typer.Option(help="Run only this linter (repeatable).")] = None,
+    skip: Annotated[list[str] | None, typer.Option(help="Skip this linter (repeatable).")] = None,
+    timings: Annotated[bool, typer.Option("--timings", help="Print detect/connect/lint times.")] = False,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Tracebacks and details.")] = False,
+) -> int:
+    """Lint the staged files, the given paths, or every tracked file."""
+    from hostlint.check import CheckOptions
+    from hostlint.check import check as run_check
+
+    env = _env(ctx)
+    env.verbose = env.verbose or verbose
+    options = CheckOptions(
+        paths=tuple(paths or ()),
+        all_files=all_files,
+        target=target,
+        advisory=advisory,
+        color=color,
+        only=tuple(only or ()),
+        skip=tuple(skip or ()),
+        timings=timings,
+    )
+    return int(run_check(env, options))
+
+
+@app.command()
+def install(
+    ctx: typer.Context,
+    force: Annotated[
+        bool, typer.Option("--force", help="Keep a foreign hook as .legacy and chain it.")
+    ] = False,
+    hook_type: Annotated[
+        str, typer.Option("--hook-type", help="pre-commit | pre-merge-commit")
+    ] = "pre-commit",
+) -> int:
+    """Install the git hook (never overwrites a hook hostlint did not write)."""
+    from hostlint import hook
+
+    _env(ctx).message(hook.install(_env(ctx).cwd, hook_type=hook_type, force=force))
+    return 0
+
+
+@app.command()
+def uninstall(
+    ctx: typer.Context,
+    hook_type: Annotated[
+        str, typer.Option("--hook-type", help="pre-commit | pre-merge-commit")
+    ] = "pre-commit",
+) -> int:
+    """Remove hostlint's hook, restoring any hook it displaced."""
+    from hostlint import hook
+
+    _env(ctx).message(hook.uninstall(_env(ctx).cwd, hook_type=hook_type))
+    return 0
+
+
+@app.command()
+def detect(
+    ctx: typer.Context,
+    target: Annotated[str | None, typer.Option(help="auto | local | vagrant | ssh")] = None,
+) -> int:
+    """Print the target `check` would use here, and every rule that led there."""
+    from hostlint.detect import report as detect_report
+
+    env = _env(ctx)
+    env.stdout.write(detect_report(env, target=target).encode())
+    env.stdout.flush()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
+    """Run the CLI; returns the exit code (the in-process entry the tests use too)."""
+    env = env or Environment()
+    try:
+        result = app(
+            args=list(argv) if argv is not None else None,
+            standalone_mode=False,
+            obj=env,
+            prog_name="hostlint",
+        )
+        return int(result or 0)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.Abort:
+        return int(ExitCode.SIGINT)
+    except ClickException as exc:
+        exc.show(file=env.stderr)
+        return int(ExitCode.USAGE)
+    except BaseException as exc:
+        return int(report(exc, stderr=env.stderr, verbose=env.verbose))

@@ -1,0 +1,306 @@
+"""``[tool.hostlint]`` in pyproject.toml, or ``.hostlint.toml`` → frozen, validated objects.
+
+The schema is data (``SCHEMA``): validation and the generated configuration reference in
+docs/ both read it, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hostlint.errors import ConfigError, UsageError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+
+TARGETS = ("auto", "local", "vagrant", "ssh")
+ON_UNAVAILABLE = ("fail", "skip", "local")
+DEFAULT_LINTER = "default"
+
+
+@dataclass(frozen=True)
+class Key:
+    """One configuration key: its type, default, allowed values and documentation."""
+
+    name: str
+    kind: str  # "string" | "boolean" | "number" | "integer" | "strings" | "table"
+    default: Any
+    doc: str
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+
+    def allowed(self) -> str:
+        if self.choices:
+            return " | ".join(self.choices)
+        return {
+            "string": "a string",
+            "boolean": "true or false",
+            "number": "a number",
+            "integer": "an integer",
+            "strings": "a list of strings",
+            "table": "a table",
+        }[self.kind] + (f" >= {self.minimum:g}" if self.minimum is not None else "")
+
+
+LINTER_KEYS = (
+    Key("command", "string", None, "Run by the target's shell from the repository root; file "
+        "paths are appended, each quoted as one argument."),
+    Key("include", "strings", ["*"], "Glob patterns (gitignore habits) a file must match to be "
+        "passed. A pattern without `/` matches the name in any directory."),
+    Key("exclude", "strings", [], "Glob patterns of files never passed."),
+    Key("pass_filenames", "boolean", True, "false: run the command once with no file "
+        "arguments (still only when some file matches `include`)."),
+)
+
+TOP_KEYS = (
+    *LINTER_KEYS,
+    Key("target", "string", "auto", "Where the linters run; `auto` follows the detection "
+        "rules (`hostlint detect` explains them).", choices=TARGETS),
+    Key("advisory", "boolean", False, "true: linter findings are printed but never block the "
+        "commit (never hides exit 2 or 3)."),
+    Key("on_unavailable", "string", "fail", "When the target cannot be used: `fail` (exit 3), "
+        "`skip` (warn, exit 0) or `local` (warn, run locally).", choices=ON_UNAVAILABLE),
+    Key("connect_timeout", "number", 10, "Seconds to reach a remote target.", minimum=0.1),
+    Key("alive_timeout", "number", 30, "Seconds of silence from a remote target (keepalives "
+        "unanswered) before it counts as lost.", minimum=1),
+    Key("jobs", "integer", None, "How many linters run at once (default: all of them).",
+        minimum=1),
+    Key("persist", "integer", 600, "Seconds a warm connection is kept (reserved: warm "
+        "connections are not built yet; accepted and ignored).", minimum=0),
+    Key("vagrant", "table", None, "Vagrant target settings (below)."),
+    Key("ssh", "table", None, "SSH target settings (below)."),
+    Key("linters", "table", None, "Named linters, `[tool.hostlint.linters.NAME]`, each with "
+        "`command`, `include`, `exclude`, `pass_filenames`; they run in parallel."),
+)
+
+VAGRANT_KEYS = (
+    Key("machine", "string", None, "Machine name, for multi-machine Vagrantfiles (default: "
+        "the only machine with a record, else `default`)."),
+    Key("root", "string", None, "Guest path of the repository root (default: the synced "
+        "folder from Vagrant's record, else `/vagrant`, plus the repository's path inside it)."),
+)
+
+SSH_KEYS = (
+    Key("host", "string", None, "An alias from ~/.ssh/config, or `[user@]host[:port]`."),
+    Key("root", "string", None, "Path of the repository root on that host (required with "
+        "`host`)."),
+)
+
+SCHEMA: dict[str, tuple[Key, ...]] = {
+    "": TOP_KEYS,
+    "vagrant": VAGRANT_KEYS,
+    "ssh": SSH_KEYS,
+    "linters.NAME": LINTER_KEYS,
+}
+
+
+@dataclass(frozen=True)
+class Linter:
+    name: str
+    command: str
+    include: tuple[str, ...] = ("*",)
+    exclude: tuple[str, ...] = ()
+    pass_filenames: bool = True
+
+
+@dataclass(frozen=True)
+class VagrantSettings:
+    machine: str | None = None
+    root: str | None = None
+
+
+@dataclass(frozen=True)
+class SshSettings:
+    host: str | None = None
+    root: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    """The effective settings of one check, after precedence has been applied."""
+
+    source: Path
+    linters: tuple[Linter, ...]
+    target: str = "auto"
+    target_source: str = "default"
+    advisory: bool = False
+    on_unavailable: str = "fail"
+    connect_timeout: float = 10.0
+    alive_timeout: float = 30.0
+    jobs: int | None = None
+    persist: int = 600
+    vagrant: VagrantSettings = VagrantSettings()
+    ssh: SshSettings = SshSettings()
+
+
+def find(root: Path) -> tuple[Path, dict[str, Any]]:
+    """The config file that applies in ``root`` and its hostlint table."""
+    dotfile = root / ".hostlint.toml"
+    if dotfile.is_file():
+        return dotfile, _read(dotfile)
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        table = _read(pyproject).get("tool", {}).get("hostlint")
+        if table is not None:
+            if not isinstance(table, dict):
+                raise ConfigError(f"{pyproject}: [tool.hostlint] must be a table")
+            return pyproject, table
+    raise ConfigError(
+        f"no configuration in {root}",
+        hint="add [tool.hostlint] with `command = \"...\"` to pyproject.toml, or a "
+        ".hostlint.toml (see docs/configuration.md)",
+    )
+
+
+def load(root: Path) -> Config:
+    path, table = find(root)
+    where = "[tool.hostlint]" if path.name == "pyproject.toml" else "top level"
+    _check_table(path, where, table, TOP_KEYS)
+    vagrant = _subtable(path, table, "vagrant", VAGRANT_KEYS)
+    ssh = _subtable(path, table, "ssh", SSH_KEYS)
+    if ssh.get("host") is not None and ssh.get("root") is None:
+        raise ConfigError(f"{path}: [tool.hostlint.ssh] has `host` but no `root`",
+                          hint="set root = \"/path/of/the/repository/on/that/host\"")
+    return Config(
+        source=path,
+        linters=_linters(path, table),
+        target=table.get("target", "auto"),
+        target_source=path.name if "target" in table else "default",
+        advisory=table.get("advisory", False),
+        on_unavailable=table.get("on_unavailable", "fail"),
+        connect_timeout=float(table.get("connect_timeout", 10)),
+        alive_timeout=float(table.get("alive_timeout", 30)),
+        jobs=table.get("jobs"),
+        persist=table.get("persist", 600),
+        vagrant=VagrantSettings(**vagrant),
+        ssh=SshSettings(**ssh),
+    )
+
+
+def apply_overrides(
+    config: Config, *, target: str | None, advisory: bool | None, env: Mapping[str, str]
+) -> Config:
+    """Precedence: command-line option > ``HOSTLINT_*`` environment > file > default."""
+    changes: dict[str, Any] = {}
+    if target is not None:
+        changes.update(target=_choice("--target", target, TARGETS), target_source="--target")
+    elif env.get("HOSTLINT_TARGET"):
+        changes.update(target=_choice("HOSTLINT_TARGET", env["HOSTLINT_TARGET"], TARGETS),
+                       target_source="HOSTLINT_TARGET")
+    if advisory is not None:
+        changes["advisory"] = advisory
+    elif env.get("HOSTLINT_ADVISORY"):
+        changes["advisory"] = env_flag("HOSTLINT_ADVISORY", env["HOSTLINT_ADVISORY"])
+    return dataclasses.replace(config, **changes)
+
+
+def env_flag(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise UsageError(f"{name}={value!r} is not a boolean", hint=f"set {name}=1 or {name}=0")
+
+
+def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise UsageError(f"{name}={value!r} is not allowed", hint=f"use one of: {', '.join(choices)}")
+    return value
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return dict(tomllib.load(f))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}", hint="fix the file's syntax") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _subtable(path: Path, table: dict[str, Any], name: str, keys: tuple[Key, ...]) -> dict[str, Any]:
+    sub = table.get(name, {})
+    _check_table(path, f"[tool.hostlint.{name}]", sub, keys)
+    return dict(sub)
+
+
+def _linters(path: Path, table: dict[str, Any]) -> tuple[Linter, ...]:
+    defaults = {k.name: table[k.name] for k in LINTER_KEYS[1:] if k.name in table}
+    named = table.get("linters")
+    if named is not None and "command" in table:
+        raise ConfigError(f"{path}: both `command` and [tool.hostlint.linters] are set",
+                          hint="keep one: `command` is the shorthand for a single linter")
+    if named is None:
+        if "command" not in table:
+            raise ConfigError(f"{path}: missing key `command`",
+                              hint="set command = \"./tools/lint\" or add "
+                              "[tool.hostlint.linters.NAME] tables")
+        return (_linter(DEFAULT_LINTER, {**defaults, "command": table["command"]}),)
+    if not named:
+        raise ConfigError(f"{path}: [tool.hostlint.linters] is empty", hint="add a linter table")
+    linters = []
+    for name, body in named.items():
+        where = f"[tool.hostlint.linters.{name}]"
+        _check_table(path, where, body, LINTER_KEYS)
+        if "command" not in body:
+            raise ConfigError(f"{path}: {where} is missing key `command`",
+                              hint="set command = \"...\"")
+        linters.append(_linter(name, {**defaults, **body}))
+    return tuple(linters)
+
+
+def _linter(name: str, body: dict[str, Any]) -> Linter:
+    return Linter(
+        name=name,
+        command=body["command"],
+        include=tuple(body.get("include", ["*"])),
+        exclude=tuple(body.get("exclude", [])),
+        pass_filenames=body.get("pass_filenames", True),
+    )
+
+
+def _check_table(path: Path, where: str, table: Any, keys: tuple[Key, ...]) -> None:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: {where} must be a table")
+    known = {key.name: key for key in keys}
+    for name, value in table.items():
+        key = known.get(name)
+        if key is None:
+            raise ConfigError(f"{path}: {where} unknown key {name!r}",
+                              hint=f"allowed keys: {', '.join(known)}")
+        if not _valid(key, value):
+            raise ConfigError(f"{path}: {where} key {name!r} has {_tomltype(value)} {value!r}",
+                              hint=f"allowed: {key.allowed()}")
+
+
+def _valid(key: Key, value: Any) -> bool:
+    if key.kind == "table":
+        return isinstance(value, dict)
+    if key.kind == "strings":
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    if key.kind == "boolean":
+        return isinstance(value, bool)
+    if key.kind == "string":
+        return isinstance(value, str) and (not key.choices or value in key.choices) and (
+            key.name != "command" or bool(value.strip())
+        )
+    numeric = (int,) if key.kind == "integer" else (int, float)
+    if isinstance(value, bool) or not isinstance(value, numeric):
+        return False
+    return key.minimum is None or value >= key.minimum
+
+
+def _tomltype(value: Any) -> str:
+    for kind, name in ((bool, "boolean"), (str, "string"), (int, "integer"), (float, "float"),
+                       (list, "array"), (dict, "table")):
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__

@@ -1,0 +1,143 @@
+"""Choosing the target for ``target = "auto"``: facts are gathered once, then ``decide`` is a
+pure function of them that also returns the trace ``hostlint detect`` prints."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from hostlint.config import Config
+from hostlint.environment import Environment
+from hostlint.errors import UsageError
+from hostlint.targets.vagrant_record import Project, find_project
+
+
+@dataclass(frozen=True)
+class Facts:
+    target: str
+    target_source: str
+    virtual_env: str | None
+    guest_root: str | None  # a configured root that is this very directory
+    vagrant_project: Project | None
+    vagrant_machine: str | None  # the machine rule 3 would use
+    vagrant_cli: str | None
+    ssh_host: str | None
+
+
+@dataclass(frozen=True)
+class Rule:
+    number: int
+    name: str
+    saw: str
+    result: str | None  # the target this rule chose, or None when it passed on
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: str
+    trace: tuple[Rule, ...]
+
+
+def machine_name(config: Config, project: Project | None) -> str:
+    """Configured machine, else the only machine with a record, else ``default``."""
+    if config.vagrant.machine:
+        return config.vagrant.machine
+    names = sorted({m.name for m in project.machines}) if project else []
+    if len(names) > 1:
+        raise UsageError(
+            f"the Vagrant project {project.root if project else ''} has several machines: "
+            f"{', '.join(names)}",
+            hint="choose one with [tool.hostlint.vagrant] machine = \"NAME\"",
+        )
+    return names[0] if names else "default"
+
+
+def gather(config: Config, env: Environment, root: Path) -> Facts:
+    project = find_project(root, env.environ)
+    here = str(root.resolve())
+    configured = [r for r in (config.vagrant.root, config.ssh.root) if r]
+    guest = next((r for r in configured if os.path.realpath(r) == here), None)
+    machine = None
+    if project is not None and project.machines and config.target in ("auto", "vagrant"):
+        machine = machine_name(config, project)
+    return Facts(
+        target=config.target,
+        target_source=config.target_source,
+        virtual_env=env.environ.get("VIRTUAL_ENV") or None,
+        guest_root=guest,
+        vagrant_project=project,
+        vagrant_machine=machine,
+        vagrant_cli=shutil.which("vagrant", path=env.environ.get("PATH")),
+        ssh_host=config.ssh.host,
+    )
+
+
+def decide(facts: Facts) -> Decision:
+    trace: list[Rule] = []
+
+    def rule(number: int, name: str, saw: str, result: str | None) -> Decision | None:
+        trace.append(Rule(number, name, saw, result))
+        return Decision(result, tuple(trace)) if result else None
+
+    explicit = facts.target if facts.target != "auto" else None
+    chosen = rule(1, "explicit choice", f"target = {facts.target!r} (from {facts.target_source})",
+                  explicit)
+    if chosen:
+        return chosen
+    inside = (
+        f"VIRTUAL_ENV={facts.virtual_env}" if facts.virtual_env
+        else f"working directory is the configured root {facts.guest_root}" if facts.guest_root
+        else "no VIRTUAL_ENV, not in a configured guest root"
+    )
+    chosen = rule(2, "inside the dev environment", inside,
+                  "local" if facts.virtual_env or facts.guest_root else None)
+    if chosen:
+        return chosen
+    chosen = rule(3, "Vagrant project", _vagrant_saw(facts),
+                  "vagrant" if facts.vagrant_machine and facts.vagrant_cli else None)
+    if chosen:
+        return chosen
+    chosen = rule(4, "SSH host configured",
+                  f"[tool.hostlint.ssh] host = {facts.ssh_host!r}" if facts.ssh_host
+                  else "no [tool.hostlint.ssh] host", "ssh" if facts.ssh_host else None)
+    if chosen:
+        return chosen
+    result = rule(5, "fallback", "nothing above applied", "local")
+    assert result is not None
+    return result
+
+
+def _vagrant_saw(facts: Facts) -> str:
+    project = facts.vagrant_project
+    if project is None:
+        return "no Vagrantfile in the repository root or its ancestors"
+    if not project.machines:
+        return f"Vagrantfile at {project.vagrantfile}, but no machine record in .vagrant/machines"
+    machines = ", ".join(f"{m.name} ({m.provider})" for m in project.machines)
+    cli = f"vagrant at {facts.vagrant_cli}" if facts.vagrant_cli else "`vagrant` not on PATH"
+    return f"Vagrantfile at {project.vagrantfile}; machines: {machines}; {cli}"
+
+
+def report(env: Environment, *, target: str | None) -> str:
+    """What ``hostlint detect`` prints: the target, each rule with what it saw, and the
+    chosen target's settings."""
+    from hostlint import config as config_mod
+    from hostlint import git, targets
+
+    repo = git.locate(env.cwd)
+    config = config_mod.apply_overrides(config_mod.load(repo.root), target=target,
+                                        advisory=None, env=env.environ)
+    facts = gather(config, env, repo.root)
+    decision = decide(facts)
+    lines = [f"target: {decision.kind}", f"config: {config.source}", "rules:"]
+    for rule in decision.trace:
+        verdict = f"-> {rule.result}" if rule.result else "-> no"
+        lines.append(f"  {rule.number}. {rule.name}: {rule.saw} {verdict}")
+    context = targets.Context(repo.root, config, env, facts)
+    rows = targets.describe(decision.kind, context)
+    if rows:
+        lines.append(f"{decision.kind} target:")
+        lines.extend(f"  {name}: {value}" for name, value in rows)
+    return "\n".join(lines) + "\n"

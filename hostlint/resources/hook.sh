@@ -1,0 +1,16 @@
+#!/bin/sh
+# hostlint-hook-v1: written by `hostlint install`; remove it with `hostlint uninstall`.
+# Skip one commit with `HOSTLINT=0 git commit ...` or `git commit --no-verify`.
+HOOK_TYPE=@HOOK_TYPE@
+INTERPRETER=@INTERPRETER@
+here=$(dirname -- "$0")
+if [ -x "$here/$HOOK_TYPE.legacy" ]; then
+    "$here/$HOOK_TYPE.legacy" "$@" || exit $?
+fi
+if [ -x "$INTERPRETER" ]; then
+    exec "$INTERPRETER" -m hostlint hook "$HOOK_TYPE" "$@"
+elif command -v hostlint >/dev/null 2>&1; then
+    exec hostlint hook "$HOOK_TYPE" "$@"
+fi
+echo "hostlint: the $HOOK_TYPE hook cannot find hostlint (not $INTERPRETER, not on PATH); reinstall hostlint and run \`hostlint install\`, or skip once with HOSTLINT=0" >&2
+exit 2

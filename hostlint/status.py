@@ -1,0 +1,52 @@
+"""Exit codes, and the one pure function that turns linter results into one."""
+
+from __future__ import annotations
+
+import enum
+import signal
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0
+    FINDINGS = 1
+    USAGE = 2
+    UNAVAILABLE = 3
+    BUG = 70
+    SIGHUP = 128 + signal.SIGHUP
+    SIGINT = 128 + signal.SIGINT
+    SIGTERM = 128 + signal.SIGTERM
+
+
+def for_signal(signum: int) -> ExitCode:
+    """The exit code hostlint uses when it was stopped by ``signum``."""
+    return ExitCode(128 + signum) if 128 + signum in ExitCode._value2member_map_ else ExitCode.SIGINT
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How one run of a linter ended: its exit status, or the signal that killed it."""
+
+    returncode: int
+    signal: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and self.signal is None
+
+    def describe(self) -> str:
+        if self.signal is not None:
+            return f"killed by {self.signal}"
+        return f"exit {self.returncode}"
+
+    def worse(self, other: RunResult) -> RunResult:
+        """The result of two batches of one linter: the first failure wins."""
+        return self if not self.ok else other
+
+
+def exit_code(results: Iterable[RunResult], *, advisory: bool) -> ExitCode:
+    """Every linter passed → 0; a linter failed → 1, or 0 when advisory."""
+    if all(result.ok for result in results) or advisory:
+        return ExitCode.OK
+    return ExitCode.FINDINGS

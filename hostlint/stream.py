@@ -1,0 +1,82 @@
+"""Sinks and the byte filters that wrap them. Output reaches its destination as it arrives:
+a filter holds back only the few bytes of an escape sequence cut by a read boundary."""
+
+from __future__ import annotations
+
+import re
+from typing import BinaryIO
+
+from hostlint.targets.base import Sink
+
+_SGR = re.compile(rb"\x1b\[[0-9;:]*m")
+_SGR_PARTIAL = re.compile(rb"\x1b(?:\[[0-9;:]*)?\Z")
+_HOLD_MAX = 256
+
+
+class StreamSink:
+    """A binary stream (stdout, a file): every write is flushed at once."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+
+    def write(self, data: bytes) -> None:
+        self._stream.write(data)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
+class StripColor:
+    """Remove SGR colour sequences (``ESC [ ... m``) and nothing else."""
+
+    def __init__(self, sink: Sink) -> None:
+        self._sink = sink
+        self._held = b""
+
+    def write(self, data: bytes) -> None:
+        data = self._held + data
+        self._held = b""
+        tail = _SGR_PARTIAL.search(data, max(0, len(data) - _HOLD_MAX))
+        if tail:
+            data, self._held = data[: tail.start()], data[tail.start() :]
+        if data:
+            self._sink.write(_SGR.sub(b"", data))
+
+    def flush(self) -> None:
+        """Hands on everything but a cut escape sequence, which waits for its end."""
+        self._sink.flush()
+
+    def close(self) -> None:
+        if self._held:
+            self._sink.write(self._held)
+            self._held = b""
+        self._sink.flush()
+
+
+class Tee:
+    """The same bytes into several sinks (the terminal and last.log)."""
+
+    def __init__(self, *sinks: Sink) -> None:
+        self._sinks = sinks
+
+    def write(self, data: bytes) -> None:
+        for sink in self._sinks:
+            sink.write(data)
+
+    def flush(self) -> None:
+        for sink in self._sinks:
+            sink.flush()
+
+
+def output_sink(stream: BinaryIO, *, color: bool) -> Sink:
+    sink: Sink = StreamSink(stream)
+    return sink if color else StripColor(sink)
+
+
+def close(sink: Sink) -> None:
+    """Flush what a filter still holds at the end of the output."""
+    closer = getattr(sink, "close", None)
+    if closer is not None:
+        closer()
+    else:
+        sink.flush()

@@ -1,0 +1,185 @@
+"""The ``Target`` protocol, and the one run lifecycle every target shares.
+
+A target supplies a ``Process`` (open, read, exit status, interrupt, kill, close); ``pump``
+is the lifecycle written once: read until a read returns empty, write each chunk into the
+sink, wait for the status, and on cancellation interrupt, drain, then kill — cleaning up in
+``finally`` (invoke's ``Runner`` / fabric's ``Remote`` split).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from hostlint.files import partition
+from hostlint.status import RunResult
+
+#: How long an interrupted linter may take to exit before it is killed.
+GRACE_SECONDS = 1.5
+
+
+class Sink(Protocol):
+    """Where a linter's bytes go: a terminal, a pipe, a file, a held block."""
+
+    def write(self, data: bytes) -> None: ...
+
+    def flush(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One run of a linter: its shell command and the file names appended to it."""
+
+    command: str
+    files: tuple[str, ...] = ()
+
+
+class Process(Protocol):
+    """The primitives a target supplies for one running linter."""
+
+    def fileno(self) -> int:
+        """Readable when output or end-of-output is available."""
+        ...
+
+    def read(self) -> bytes:
+        """The next chunk of output; ``b""`` once all output has been read."""
+        ...
+
+    def wait(self) -> RunResult:
+        """Block until the linter has ended; its status."""
+        ...
+
+    def idle(self) -> bool:
+        """Called after a quiet second: True when no more output can come (the linter is
+        gone and only an outside process holds its terminal). Remote targets check
+        liveness here and raise ``TargetUnavailable`` when the target is lost."""
+        ...
+
+    def interrupt(self) -> None:
+        """Ask the linter to stop, as Ctrl-C would."""
+        ...
+
+    def kill(self) -> None:
+        """Stop the linter now."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class Target(Protocol):
+    """Where linters run. ``check`` only ever talks to this."""
+
+    name: str
+
+    def batches(self, invocation: Invocation) -> list[Invocation]:
+        """The invocation split so each command line stays under this target's limits."""
+        ...
+
+    def start(self, invocation: Invocation) -> Process: ...
+
+    def close(self) -> None: ...
+
+
+class Cancel:
+    """A cancellation flag that ``select`` can wait on (a pipe), shared by every run."""
+
+    def __init__(self) -> None:
+        self._r, self._w = os.pipe()
+        self._set = threading.Event()
+        self._lock = threading.Lock()
+        self._live: set[Process] = set()
+
+    def fileno(self) -> int:
+        return self._r
+
+    def is_set(self) -> bool:
+        return self._set.is_set()
+
+    def set(self) -> None:
+        if not self._set.is_set():
+            self._set.set()
+            os.write(self._w, b"x")
+
+    def track(self, process: Process) -> None:
+        with self._lock:
+            self._live.add(process)
+
+    def untrack(self, process: Process) -> None:
+        with self._lock:
+            self._live.discard(process)
+
+    def kill_all(self) -> None:
+        """Second Ctrl-C: stop every running linter at once."""
+        with self._lock:
+            live = list(self._live)
+        for process in live:
+            with contextlib.suppress(Exception):  # best effort on the way out
+                process.kill()
+
+    def close(self) -> None:
+        os.close(self._r)
+        os.close(self._w)
+
+
+def run(target: Target, invocation: Invocation, sink: Sink, cancel: Cancel) -> RunResult:
+    """Start one invocation on ``target`` and pump its output into ``sink``."""
+    process = target.start(invocation)
+    cancel.track(process)
+    try:
+        return pump(process, sink, cancel)
+    finally:
+        cancel.untrack(process)
+        process.close()
+
+
+def pump(process: Process, sink: Sink, cancel: Cancel, *, tick: float = 1.0) -> RunResult:
+    while True:
+        ready, _, _ = select.select([process.fileno(), cancel.fileno()], [], [], tick)
+        if cancel.fileno() in ready:
+            return _stop(process, sink)
+        if not ready:
+            if process.idle():
+                return process.wait()
+            continue
+        data = process.read()
+        if not data:
+            return process.wait()
+        sink.write(data)
+        sink.flush()
+
+
+def _stop(process: Process, sink: Sink) -> RunResult:
+    """Interrupt, keep the output that still arrives for a grace period, then kill."""
+    process.interrupt()
+    deadline = time.monotonic() + GRACE_SECONDS
+    while (left := deadline - time.monotonic()) > 0:
+        ready, _, _ = select.select([process.fileno()], [], [], left)
+        if not ready:
+            break
+        data = process.read()
+        if not data:
+            return process.wait()
+        sink.write(data)
+    process.kill()
+    return process.wait()
+
+
+def split(
+    invocation: Invocation, *, limit: int, fixed: int, cost: Callable[[str], int]
+) -> list[Invocation]:
+    """Helper for ``Target.batches``: the same command over each batch of files."""
+    if not invocation.files:
+        return [invocation]
+    return [
+        Invocation(invocation.command, tuple(batch))
+        for batch in partition(invocation.files, limit=limit, fixed=fixed, cost=cost)
+    ]
+
+
+__all__ = ["Cancel", "Invocation", "Process", "Sink", "Target", "pump", "run", "split"]

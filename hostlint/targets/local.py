@@ -1,0 +1,139 @@
+"""The local target: the command under a pseudo-terminal on this machine."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import pty
+import shutil
+import signal
+import struct
+import subprocess
+import termios
+from collections.abc import Mapping
+from pathlib import Path
+
+from hostlint.files import local_arg_limit, local_cost
+from hostlint.status import RunResult
+from hostlint.targets import Context
+from hostlint.targets.base import Invocation, Process, split
+
+SHELL = "/bin/sh"
+
+
+def shell_argv(invocation: Invocation) -> list[str]:
+    """``sh -c 'COMMAND "$@"' hostlint FILE...``: the names are arguments, never shell text."""
+    return [SHELL, "-c", f'{invocation.command} "$@"', "hostlint", *invocation.files]
+
+
+class LocalTarget:
+    name = "local"
+
+    def __init__(self, root: Path, *, environ: Mapping[str, str] | None = None) -> None:
+        self.root = root
+        self.environ = dict(os.environ if environ is None else environ)
+
+    def describe(self) -> str:
+        return f"local, in {self.root}"
+
+    def batches(self, invocation: Invocation) -> list[Invocation]:
+        fixed = sum(map(local_cost, shell_argv(Invocation(invocation.command))))
+        return split(invocation, limit=local_arg_limit(self.environ), fixed=fixed, cost=local_cost)
+
+    def start(self, invocation: Invocation) -> Process:
+        return PtyProcess(shell_argv(invocation), cwd=self.root, environ=self.environ)
+
+    def close(self) -> None:
+        pass
+
+
+def _open_pty() -> tuple[int, int]:
+    """A pty whose slave does not turn ``\\n`` into ``\\r\\n`` (ONLCR cleared), sized like
+    the host terminal when there is one."""
+    master, slave = pty.openpty()
+    attrs = termios.tcgetattr(slave)
+    attrs[1] &= ~termios.ONLCR
+    termios.tcsetattr(slave, termios.TCSANOW, attrs)
+    cols, rows = shutil.get_terminal_size(fallback=(120, 40))
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    return master, slave
+
+
+class PtyProcess:
+    """One local linter: its own session and process group, stdin at end-of-file,
+    stdout and stderr the pty's slave."""
+
+    def __init__(self, argv: list[str], *, cwd: Path, environ: Mapping[str, str]) -> None:
+        self._master, slave = _open_pty()
+        try:
+            self._proc = subprocess.Popen(
+                argv, cwd=cwd, env=environ, stdin=subprocess.DEVNULL, stdout=slave,
+                stderr=slave, start_new_session=True, close_fds=True,
+            )
+        except BaseException:
+            os.close(self._master)
+            raise
+        finally:
+            os.close(slave)
+        self._eof = False
+
+    def fileno(self) -> int:
+        return self._master
+
+    def read(self) -> bytes:
+        if self._eof:
+            return b""
+        try:
+            data = os.read(self._master, 65536)
+        except OSError as exc:  # EIO: every holder of the slave has closed it
+            if exc.errno != errno.EIO:
+                raise
+            data = b""
+        self._eof = not data
+        return data
+
+    def wait(self) -> RunResult:
+        code = self._proc.wait()
+        if code < 0:
+            return RunResult(128 - code, signal.Signals(-code).name)
+        return RunResult(code)
+
+    def idle(self) -> bool:
+        """Output is over once the linter and its whole process group are gone, even if a
+        daemon that left the group still holds the terminal."""
+        return self._proc.poll() is not None and not self._group_alive()
+
+    def _group_alive(self) -> bool:
+        try:
+            os.killpg(self._proc.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # pragma: no cover - a member changed user
+            return True
+        return True
+
+    def _signal_group(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._proc.pid, signum)
+
+    def interrupt(self) -> None:
+        self._signal_group(signal.SIGINT)
+
+    def kill(self) -> None:
+        self._signal_group(signal.SIGKILL)
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            self.kill()
+            self._proc.wait()
+        os.close(self._master)
+
+
+def open_target(context: Context) -> LocalTarget:
+    return LocalTarget(context.root)
+
+
+def describe(context: Context) -> list[tuple[str, str]]:
+    return [("runs in", str(context.root)), ("shell", SHELL)]

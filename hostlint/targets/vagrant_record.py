@@ -1,0 +1,103 @@
+"""What Vagrant keeps on disk about a project, read without running Vagrant: the project
+root, each machine's record under ``.vagrant/machines/<name>/<provider>/`` and its synced
+folders. Detection reads this on every check, so it stays small and imports nothing heavy."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+DEFAULT_GUEST_ROOT = "/vagrant"
+
+
+@dataclass(frozen=True)
+class Machine:
+    name: str
+    provider: str
+    path: Path  # .vagrant/machines/<name>/<provider>
+
+    @property
+    def id(self) -> str:
+        return (self.path / "id").read_text().strip()
+
+    def synced_folders(self) -> dict[str, dict[str, dict[str, object]]]:
+        try:
+            data = json.loads((self.path / "synced_folders").read_text())
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def key(self, vagrantfile: Path) -> str:
+        """Changes whenever Vagrant may have moved the machine: a new id, provider,
+        Vagrantfile, or an ``up``/``reload`` (which rewrites ``synced_folders``)."""
+        try:
+            mtime = (self.path / "synced_folders").stat().st_mtime_ns
+        except OSError:
+            mtime = 0
+        return json.dumps([self.id, self.provider, str(vagrantfile), mtime])
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    vagrantfile: Path
+    machines: tuple[Machine, ...]
+
+    def machine(self, name: str) -> Machine | None:
+        return next((m for m in self.machines if m.name == name), None)
+
+
+def find_project(repo_root: Path, environ: Mapping[str, str]) -> Project | None:
+    """The Vagrant project that holds ``repo_root`` (``VAGRANT_CWD`` and
+    ``VAGRANT_VAGRANTFILE`` honoured), with every machine that has a record."""
+    name = environ.get("VAGRANT_VAGRANTFILE") or "Vagrantfile"
+    candidates: list[Path]
+    if environ.get("VAGRANT_CWD"):
+        candidates = [Path(environ["VAGRANT_CWD"]).expanduser().resolve()]
+    else:
+        start = repo_root.resolve()
+        candidates = [start, *start.parents]
+    for directory in candidates:
+        vagrantfile = directory / name
+        if vagrantfile.is_file():
+            return Project(directory, vagrantfile, tuple(_machines(directory)))
+    return None
+
+
+def _machines(root: Path) -> list[Machine]:
+    base = root / ".vagrant" / "machines"
+    found = []
+    for record in sorted(base.glob("*/*/id")):
+        if record.is_file() and record.read_text().strip():
+            found.append(Machine(record.parent.parent.name, record.parent.name, record.parent))
+    return found
+
+
+def guest_root(project: Project, machine: Machine, repo_root: Path) -> tuple[str, str]:
+    """The repository's path in the guest, and where that came from."""
+    repo = repo_root.resolve()
+    best: tuple[int, str] | None = None
+    for folders in machine.synced_folders().values():
+        if not isinstance(folders, dict):
+            continue
+        for folder in folders.values():
+            if not isinstance(folder, dict) or folder.get("disabled"):
+                continue
+            host, guest = folder.get("hostpath"), folder.get("guestpath")
+            if not isinstance(host, str) or not isinstance(guest, str):
+                continue
+            hostpath = (project.root / os.path.expanduser(host)).resolve()
+            if repo == hostpath or hostpath in repo.parents:
+                depth = len(hostpath.parts)
+                inside = repo.relative_to(hostpath).as_posix()
+                path = str(PurePosixPath(guest) / inside) if inside != "." else guest
+                if best is None or depth > best[0]:
+                    best = (depth, path)
+    if best is not None:
+        return best[1], f"synced folder record {machine.path / 'synced_folders'}"
+    inside = repo.relative_to(project.root.resolve()).as_posix()
+    path = str(PurePosixPath(DEFAULT_GUEST_ROOT) / inside) if inside != "." else DEFAULT_GUEST_ROOT
+    return path, "default (/vagrant; no synced folder record covers the repository)"

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.utils import linter, linter_config, make_repo
+
+pytest_plugins = ["tests.vagrant_fixture"]
+
+_CLEARED = ("PYTHONUNBUFFERED", "VIRTUAL_ENV", "SKIP", "NO_COLOR", "FORCE_COLOR", "GIT_DIR",
+            "GIT_INDEX_FILE", "GIT_WORK_TREE", "VAGRANT_CWD", "VAGRANT_VAGRANTFILE",
+            "SSH_AUTH_SOCK")
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Never read the real ~/.ssh, never write to the real $HOME; a clean environment."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(home / ".run"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for who in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{who}_NAME", "Test")
+        monkeypatch.setenv(f"GIT_{who}_EMAIL", "test@example.invalid")
+    for name in list(os.environ):
+        if name in _CLEARED or (name.startswith("HOSTLINT") and name != "HOSTLINT_REQUIRE_SSHD"):
+            monkeypatch.delenv(name)
+    return home
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Callable[[str], Path]:
+    """A factory: a git repository whose config is the given TOML."""
+    def make(config: str) -> Path:
+        return make_repo(tmp_path / "repo", config)
+    return make
+
+
+@pytest.fixture
+def args_repo(tmp_path: Path) -> tuple[Path, Path]:
+    """A repository whose linter records its arguments (NUL-separated) in a log file."""
+    log = tmp_path / "args.log"
+    root = make_repo(tmp_path / "repo", linter_config(linter("record_args.py", str(log))))
+    return root, log
