@@ -25,7 +25,7 @@ from hostlint.stream import StreamSink, StripColor, Tee, close, output_sink
 from hostlint.targets.base import Cancel, Invocation, Sink, Target, run
 
 #: A held block stays in memory up to this size, then spills to a temporary file.
-HOLD_IN_MEMORY = 4 * 1024 * 1024
+HOLD_IN_MEMORY = 1024 * 1024
 LAST_LOG = Path("hostlint") / "last.log"
 
 

@@ -46,9 +46,10 @@ class Environment:
 
     def color(self, option: str | None) -> bool:
         """Keep colour sequences? option > HOSTLINT_COLOR > NO_COLOR / FORCE_COLOR > auto."""
-        mode = option or self.environ.get("HOSTLINT_COLOR") or ""
+        source, mode = ("--color", option) if option else (
+            "HOSTLINT_COLOR", self.environ.get("HOSTLINT_COLOR") or "")
         if mode and mode not in COLOR_MODES:
-            raise UsageError(f"colour mode {mode!r} is not allowed",
+            raise UsageError(f"{source}={mode!r} is not allowed",
                              hint=f"use one of: {', '.join(COLOR_MODES)}")
         if not mode or mode == "auto":
             if self.environ.get("NO_COLOR"):

@@ -1,0 +1,157 @@
+"""Configuration: loading, precedence, and one clear line (exit 2) for every mistake."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hostlint.config import Config, apply_overrides, load
+from tests.utils import hostlint, make_repo
+
+BAD = [
+    ('[tool.hostlint]\ncomand = "x"\n', "unknown key 'comand'"),
+    ('[tool.hostlint]\ncommand = 3\n', "key 'command' has integer 3"),
+    ('[tool.hostlint]\ncommand = ""\n', "key 'command'"),
+    ('[tool.hostlint]\ntarget = "docker"\ncommand = "x"\n', "key 'target' has string 'docker'"),
+    ('[tool.hostlint]\nadvisory = "yes"\ncommand = "x"\n', "key 'advisory'"),
+    ('[tool.hostlint]\nconnect_timeout = -1\ncommand = "x"\n', "key 'connect_timeout'"),
+    ('[tool.hostlint]\ninclude = "*.py"\ncommand = "x"\n', "key 'include'"),
+    ('[tool.hostlint]\njobs = 1.5\ncommand = "x"\n', "key 'jobs'"),
+    ('[tool.hostlint]\nadvisory = true\n', "missing key `command`"),
+    ('[tool.hostlint]\ncommand = "x"\n[tool.hostlint.linters.a]\ncommand = "y"\n', "both `command`"),
+    ('[tool.hostlint.linters.a]\ninclude = ["*"]\n', "linters.a] is missing key `command`"),
+    ('[tool.hostlint.linters.a]\ncommand = "y"\nfoo = 1\n', "linters.a] unknown key 'foo'"),
+    ('[tool.hostlint.ssh]\nhost = "box"\n[tool.hostlint.linters.a]\ncommand = "y"\n', "no `root`"),
+    ('[tool.hostlint.vagrant]\nmachine = 1\n[tool.hostlint.linters.a]\ncommand = "y"\n',
+     "vagrant] key 'machine'"),
+    ('[tool.hostlint\ncommand = "x"\n', "invalid TOML"),
+    ('[tool]\nhostlint = 3\n', "must be a table"),
+    ('[project]\nname = "x"\n', "no configuration"),
+]
+
+
+@pytest.mark.parametrize("text, expected", BAD, ids=[b[1] for b in BAD])
+def test_config_errors_are_one_line_exit_2(tmp_path: Path, text: str, expected: str) -> None:
+    root = make_repo(tmp_path / "repo", text)
+    (root / "a.py").write_text("x\n")
+    result = hostlint("check", "a.py", cwd=root)
+    assert result.code == 2
+    assert result.stdout == b""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("hostlint: ") and expected in lines[0]
+    assert "pyproject.toml" in lines[0] or "no configuration" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_verbose_shows_the_traceback(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", '[tool.hostlint]\ncomand = "x"\n')
+    result = hostlint("check", "-v", cwd=root)
+    assert result.code == 2 and "Traceback" in result.stderr
+
+
+def test_dotfile_wins_over_pyproject(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", '[tool.hostlint]\ncommand = "from-pyproject"\n')
+    (root / ".hostlint.toml").write_text('command = "from-dotfile"\n')
+    config = load(root)
+    assert config.source.name == ".hostlint.toml"
+    assert [linter.command for linter in config.linters] == ["from-dotfile"]
+
+
+def test_defaults_and_named_linters_inherit_top_level_filters(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", """
+[tool.hostlint]
+exclude = ["vendor/"]
+[tool.hostlint.linters.ruff]
+command = "ruff check"
+include = ["*.py"]
+[tool.hostlint.linters.eslint]
+command = "npx eslint"
+include = ["*.js"]
+exclude = []
+""")
+    config = load(root)
+    assert (config.target, config.advisory, config.on_unavailable) == ("auto", False, "fail")
+    assert (config.connect_timeout, config.alive_timeout) == (10.0, 30.0)
+    ruff, eslint = config.linters
+    assert (ruff.name, ruff.include, ruff.exclude) == ("ruff", ("*.py",), ("vendor/",))
+    assert (eslint.name, eslint.exclude) == ("eslint", ())
+
+
+def test_precedence_option_env_file_default(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", '[tool.hostlint]\ncommand = "x"\ntarget = "ssh"\n'
+                     '[tool.hostlint.ssh]\nhost = "h"\nroot = "/r"\n')
+    config = load(root)
+    env = {"HOSTLINT_TARGET": "local", "HOSTLINT_ADVISORY": "1"}
+    assert apply_overrides(config, target=None, advisory=None, env={}).target == "ssh"
+    from_env = apply_overrides(config, target=None, advisory=None, env=env)
+    assert (from_env.target, from_env.target_source, from_env.advisory) == (
+        "local", "HOSTLINT_TARGET", True)
+    from_option = apply_overrides(config, target="vagrant", advisory=False, env=env)
+    assert (from_option.target, from_option.advisory) == ("vagrant", False)
+
+
+@pytest.mark.parametrize("name, value", [("HOSTLINT_TARGET", "docker"),
+                                         ("HOSTLINT_ADVISORY", "maybe"),
+                                         ("HOSTLINT_COLOR", "sometimes")])
+def test_bad_environment_values_are_exit_2(tmp_path: Path, name: str, value: str) -> None:
+    root = make_repo(tmp_path / "repo", '[tool.hostlint]\ncommand = "true"\n')
+    (root / "a.py").write_text("x\n")
+    result = hostlint("check", "a.py", cwd=root, environ=dict(os.environ, **{name: value}))
+    assert result.code == 2
+    assert len(result.stderr.splitlines()) == 1 and name.split("_")[1].lower() in result.stderr.lower()
+
+
+toml_scalars = st.one_of(st.booleans(), st.integers(-5, 50), st.floats(allow_nan=True),
+                         st.text(max_size=8), st.lists(st.text(max_size=5), max_size=3))
+keys = st.sampled_from(["command", "target", "advisory", "on_unavailable", "connect_timeout",
+                        "alive_timeout", "pass_filenames", "include", "exclude", "jobs", "persist",
+                        "bogus", "ssh", "vagrant", "linters"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.dictionaries(keys, st.one_of(toml_scalars, st.dictionaries(
+    st.sampled_from(["host", "root", "machine", "command", "x"]),
+    st.one_of(toml_scalars, st.dictionaries(st.sampled_from(["command", "include"]), toml_scalars)),
+    max_size=3)), max_size=6))
+def test_fuzzed_config_loads_or_fails_cleanly(tmp_path: Path, table: dict[str, object]) -> None:
+    """Property: any TOML document gives a Config or a ConfigError/UsageError — never a crash."""
+    from hostlint.errors import HostlintError
+
+    (tmp_path / ".hostlint.toml").write_text(_dump(table))
+    try:
+        assert isinstance(load(tmp_path), Config)
+    except HostlintError as exc:
+        assert exc.exit_code == 2
+        assert "\n" not in exc.line()
+
+
+def _dump(table: dict[str, object]) -> str:
+    """A tiny TOML writer for the fuzzer (inline tables for nesting)."""
+    def value(v: object) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, float):
+            special = {"nan": "nan", "inf": "inf", "-inf": "-inf"}
+            return special.get(repr(v), repr(v))
+        if isinstance(v, int):
+            return str(v)
+        if isinstance(v, str):
+            return '"' + "".join(c if c.isalnum() or c in " ._-*/" else f"\\u{ord(c):04x}"
+                                 for c in v if ord(c) < 0xD800 or ord(c) > 0xDFFF) + '"'
+        if isinstance(v, list):
+            return "[" + ", ".join(value(i) for i in v) + "]"
+        assert isinstance(v, dict)
+        return "{" + ", ".join(f'"{k}" = {value(i)}' for k, i in v.items()) + "}"
+    return "".join(f'"{k}" = {value(v)}\n' for k, v in table.items())
+
+
+def test_configuration_reference_matches_the_model() -> None:
+    from hostlint.config import reference
+
+    doc = Path(__file__).parents[1] / "docs" / "configuration.md"
+    assert doc.read_text() == reference(), "run: python -m hostlint.config > docs/configuration.md"

@@ -1,0 +1,62 @@
+"""Choosing the target: each rule of SPEC, and the trace ``hostlint detect`` prints."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from hostlint.detect import Facts, decide
+from tests.utils import hostlint, make_repo
+
+
+def facts(**changes: object) -> Facts:
+    base: dict[str, object] = dict(target="auto", target_source="default", virtual_env=None,
+                                   guest_root=None, vagrant_project=None, vagrant_machine=None,
+                                   vagrant_cli=None, ssh_host=None)
+    base.update(changes)
+    return Facts(**base)  # type: ignore[arg-type]
+
+
+def test_explicit_choice_wins() -> None:
+    decision = decide(facts(target="ssh", target_source="--target", virtual_env="/venv"))
+    assert decision.kind == "ssh"
+    assert [rule.number for rule in decision.trace] == [1]
+
+
+def test_virtualenv_means_local_even_with_ssh_configured() -> None:
+    decision = decide(facts(virtual_env="/venv", ssh_host="box"))
+    assert decision.kind == "local"
+    assert decision.trace[-1].number == 2 and "VIRTUAL_ENV=/venv" in decision.trace[-1].saw
+
+
+def test_inside_the_guest_root_means_local() -> None:
+    decision = decide(facts(guest_root="/srv/proj", ssh_host="box"))
+    assert decision.kind == "local" and "/srv/proj" in decision.trace[-1].saw
+
+
+def test_ssh_host_configured_means_ssh() -> None:
+    assert decide(facts(ssh_host="box")).kind == "ssh"
+
+
+def test_fallback_is_local() -> None:
+    decision = decide(facts())
+    assert decision.kind == "local" and [r.number for r in decision.trace] == [1, 2, 3, 4, 5]
+
+
+def test_detect_prints_each_rule_and_the_result(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", '[tool.hostlint]\ncommand = "true"\n')
+    result = hostlint("detect", cwd=root, environ={**os.environ, "VIRTUAL_ENV": "/some/venv"})
+    assert result.code == 0
+    lines = result.out.splitlines()
+    assert lines[0] == "target: local"
+    assert any("2. inside the dev environment: VIRTUAL_ENV=/some/venv -> local" in line
+               for line in lines)
+    assert any("runs in: " in line for line in lines)
+
+
+def test_configured_root_equal_to_the_repository_means_local(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", "")
+    (root / "pyproject.toml").write_text(
+        f'[tool.hostlint]\ncommand = "true"\n[tool.hostlint.ssh]\nhost = "box"\nroot = "{root}"\n')
+    result = hostlint("detect", cwd=root)
+    assert result.out.splitlines()[0] == "target: local"

@@ -1,0 +1,77 @@
+"""Every exit code of SPEC's table, in one place (remote 3s live in tests/targets/)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hostlint.errors import report
+from hostlint.status import ExitCode, RunResult, exit_code
+from tests.utils import git, hostlint, linter, linter_config, make_repo
+
+
+def _repo(tmp_path: Path, command: str) -> Path:
+    root = make_repo(tmp_path / "repo", linter_config(command))
+    (root / "a.py").write_text("x\n")
+    git(root, "add", "a.py")
+    return root
+
+
+def test_0_when_every_linter_passed(tmp_path: Path) -> None:
+    assert hostlint("check", cwd=_repo(tmp_path, "true")).code == 0
+
+
+def test_1_when_a_linter_reported_problems(tmp_path: Path) -> None:
+    assert hostlint("check", cwd=_repo(tmp_path, linter("fail.py"))).code == 1
+
+
+def test_1_when_the_command_is_missing_on_the_target(tmp_path: Path) -> None:
+    result = hostlint("check", cwd=_repo(tmp_path, "no-such-linter-xyz"))
+    assert result.code == 1
+    assert b"no-such-linter-xyz" in result.stdout  # the shell's own "not found" line
+
+
+@pytest.mark.parametrize("args", [["check", "--color", "purple"], ["check", "--target", "x"],
+                                  ["check", "--no-such-option"], ["frobnicate"]])
+def test_2_for_usage_errors(tmp_path: Path, args: list[str]) -> None:
+    assert hostlint(*args, cwd=_repo(tmp_path, "true")).code == 2
+
+
+def test_2_outside_a_repository_and_in_a_bare_one(tmp_path: Path) -> None:
+    result = hostlint("check", cwd=tmp_path)
+    assert result.code == 2 and "not inside a git repository" in result.stderr
+    git(tmp_path, "init", "-q", "--bare", "bare.git")
+    result = hostlint("check", cwd=tmp_path / "bare.git")
+    assert result.code == 2 and "bare repository" in result.stderr
+
+
+def test_70_for_a_bug_with_one_line_ending_run_with_v() -> None:
+    class Stderr:
+        text = ""
+
+        def write(self, s: str) -> int:
+            self.text += s
+            return len(s)
+
+        def flush(self) -> None:
+            pass
+
+    stderr = Stderr()
+    code = report(ZeroDivisionError("boom"), stderr=stderr, verbose=False)  # type: ignore[arg-type]
+    assert code == ExitCode.BUG
+    assert int(code) == 70
+    assert stderr.text.count("\n") == 1 and "run with -v for the traceback" in stderr.text
+
+
+def test_advisory_turns_1_into_0_only() -> None:
+    failed = [RunResult(0), RunResult(1)]
+    assert exit_code(failed, advisory=False) == 1
+    assert exit_code(failed, advisory=True) == 0
+    assert exit_code([RunResult(137, "SIGKILL")], advisory=False) == 1
+
+
+def test_signal_codes() -> None:
+    assert (ExitCode.SIGINT, ExitCode.SIGTERM, ExitCode.SIGHUP) == (130, 143, 129)
+
+

@@ -1,0 +1,169 @@
+"""``hostlint install`` / ``uninstall``: where git looks, which interpreter, and never
+losing a hook hostlint did not write."""
+
+from __future__ import annotations
+
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from hostlint.hook import MARKER
+from tests.utils import child_env, git, hostlint, linter, linter_config, make_repo, run_detached
+
+FOREIGN = "#!/bin/sh\necho foreign hook ran >> \"$(git rev-parse --git-dir)/foreign.log\"\n"
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    repo = make_repo(tmp_path / "repo", linter_config(linter("fail.py")))
+    (repo / "ok.txt").write_text("fine\n")
+    git(repo, "add", "ok.txt")
+    return repo
+
+
+def _install(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "hostlint", "install", *args], cwd=root,
+                          env=child_env(), capture_output=True, text=True, check=False)
+
+
+def _commit(root: Path, tmp_path: Path, *, path: str = "/usr/bin:/bin") -> tuple[int, str]:
+    out = tmp_path / "commit.out"
+    code = run_detached(["git", "commit", "-m", "c"], cwd=root, out=out, env=child_env(PATH=path))
+    return code, out.read_text(errors="replace")
+
+
+def test_install_writes_an_executable_hook_naming_this_interpreter(root: Path) -> None:
+    assert _install(root).returncode == 0
+    hook = root / ".git" / "hooks" / "pre-commit"
+    text = hook.read_text()
+    assert MARKER in text and sys.executable in text
+    assert hook.stat().st_mode & stat.S_IXUSR
+
+
+def test_hook_runs_with_no_tty_no_stdin_and_minimal_path(root: Path, tmp_path: Path) -> None:
+    _install(root)
+    (root / "bad.py").write_text("x\n")
+    git(root, "add", "bad.py")
+    code, out = _commit(root, tmp_path)
+    assert code == 1 and "bad.py:1:1: E999" in out
+
+
+def test_hook_falls_back_to_hostlint_on_path(root: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "gone" / "python"
+    result = hostlint("install", cwd=root)
+    assert result.code == 0
+    hook = root / ".git" / "hooks" / "pre-commit"
+    hook.write_text(hook.read_text().replace(sys.executable, str(missing)))
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    shim = bindir / "hostlint"
+    shim.write_text(f"#!/bin/sh\nexec {sys.executable} -m hostlint \"$@\"\n")
+    shim.chmod(0o755)
+    (root / "bad.py").write_text("x\n")
+    git(root, "add", "bad.py")
+    code, out = _commit(root, tmp_path, path=f"{bindir}:/usr/bin:/bin")
+    assert code == 1 and "bad.py:1:1: E999" in out
+
+
+def test_hook_says_clearly_when_hostlint_is_nowhere(root: Path, tmp_path: Path) -> None:
+    hostlint("install", cwd=root)
+    hook = root / ".git" / "hooks" / "pre-commit"
+    hook.write_text(hook.read_text().replace(sys.executable, str(tmp_path / "gone")))
+    code, out = _commit(root, tmp_path)
+    assert code == 1  # git's status for any failed hook
+    assert "hostlint: the pre-commit hook cannot find hostlint" in out
+    assert git(root, "log", "--format=%s").split() == ["init"]
+
+
+def test_foreign_hook_is_refused_without_force(root: Path) -> None:
+    hook = root / ".git" / "hooks" / "pre-commit"
+    hook.write_text(FOREIGN)
+    result = _install(root)
+    assert result.returncode == 2
+    assert "not written by hostlint" in result.stderr and "--force" in result.stderr
+    assert hook.read_text() == FOREIGN
+
+
+def test_force_keeps_the_foreign_hook_as_legacy_and_runs_it_first(root: Path, tmp_path: Path) -> None:
+    hooks = root / ".git" / "hooks"
+    (hooks / "pre-commit").write_text(FOREIGN)
+    (hooks / "pre-commit").chmod(0o755)
+    assert _install(root, "--force").returncode == 0
+    assert (hooks / "pre-commit.legacy").read_text() == FOREIGN
+    code, out = _commit(root, tmp_path)
+    assert (root / ".git" / "foreign.log").read_text() == "foreign hook ran\n"
+    assert code == 1 and "ok.txt:1:1: E999" in out  # then hostlint ran, and its finding blocks
+
+
+def test_failing_legacy_hook_blocks_before_hostlint_runs(root: Path, tmp_path: Path) -> None:
+    hooks = root / ".git" / "hooks"
+    (hooks / "pre-commit").write_text("#!/bin/sh\necho legacy says no\nexit 7\n")
+    (hooks / "pre-commit").chmod(0o755)
+    _install(root, "--force")
+    code, out = _commit(root, tmp_path)
+    assert code == 1 and "legacy says no" in out
+    assert "E999" not in out  # hostlint never ran
+
+
+def test_uninstall_restores_the_displaced_hook(root: Path) -> None:
+    hooks = root / ".git" / "hooks"
+    (hooks / "pre-commit").write_text(FOREIGN)
+    _install(root, "--force")
+    result = hostlint("uninstall", cwd=root)
+    assert result.code == 0 and "restored" in result.stderr
+    assert (hooks / "pre-commit").read_text() == FOREIGN
+    assert not (hooks / "pre-commit.legacy").exists()
+
+
+def test_uninstall_leaves_a_foreign_hook_alone(root: Path) -> None:
+    hook = root / ".git" / "hooks" / "pre-commit"
+    hook.write_text(FOREIGN)
+    result = hostlint("uninstall", cwd=root)
+    assert result.code == 2 and hook.read_text() == FOREIGN
+
+
+def test_reinstall_over_our_own_hook_is_fine(root: Path) -> None:
+    assert _install(root).returncode == 0
+    assert _install(root).returncode == 0
+    assert not (root / ".git" / "hooks" / "pre-commit.legacy").exists()
+
+
+def test_core_hooks_path_is_honoured(root: Path, tmp_path: Path) -> None:
+    git(root, "config", "core.hooksPath", "my hooks")
+    assert _install(root).returncode == 0
+    assert MARKER in (root / "my hooks" / "pre-commit").read_text()
+    assert not (root / ".git" / "hooks" / "pre-commit").exists()
+    (root / "bad.py").write_text("x\n")
+    git(root, "add", "bad.py")
+    assert _commit(root, tmp_path)[0] == 1
+
+
+def test_linked_worktree_shares_the_hook(root: Path, tmp_path: Path) -> None:
+    git(root, "commit", "-q", "-m", "ok", "--no-verify")
+    worktree = tmp_path / "wt"
+    git(root, "worktree", "add", "-q", str(worktree))
+    assert _install(worktree).returncode == 0
+    assert MARKER in (root / ".git" / "hooks" / "pre-commit").read_text()
+    (worktree / "bad.py").write_text("x\n")
+    git(worktree, "add", "bad.py")
+    assert _commit(worktree, tmp_path)[0] == 1
+
+
+def test_repository_path_with_quotes_and_spaces(tmp_path: Path) -> None:
+    """The installed script quotes every path it holds."""
+    root = make_repo(tmp_path / "it's a \"repo\" $(x)", linter_config(linter("fail.py")))
+    assert _install(root).returncode == 0
+    (root / "bad.py").write_text("x\n")
+    git(root, "add", "bad.py")
+    code, out = _commit(root, tmp_path)
+    assert code == 1 and "bad.py:1:1: E999" in out
+
+
+def test_unsupported_hook_type_is_exit_2(root: Path) -> None:
+    result = hostlint("install", "--hook-type", "pre-push", cwd=root)
+    assert result.code == 2 and "pre-push" in result.stderr
+
+
