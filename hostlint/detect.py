@@ -4,7 +4,6 @@ pure function of them that also returns the trace ``hostlint detect`` prints."""
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,9 +68,15 @@ def gather(config: Config, env: Environment, root: Path) -> Facts:
         guest_root=guest,
         vagrant_project=project,
         vagrant_machine=machine,
-        vagrant_cli=shutil.which("vagrant", path=env.environ.get("PATH")),
+        vagrant_cli=_which("vagrant", env) if project is not None else None,
         ssh_host=config.ssh.host,
     )
+
+
+def _which(program: str, env: Environment) -> str | None:
+    import shutil  # only beside a Vagrantfile: the hook's start-up stays lean
+
+    return shutil.which(program, path=env.environ.get("PATH"))
 
 
 def decide(facts: Facts) -> Decision:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import traceback
 from typing import TextIO
 
 from hostlint.status import ExitCode, for_signal
@@ -53,6 +52,8 @@ class Interrupted(BaseException):
 def report(exc: BaseException, *, stderr: TextIO, verbose: bool) -> ExitCode:
     """The one place an exception becomes a line on stderr and an exit code."""
     if verbose and not isinstance(exc, (KeyboardInterrupt, Interrupted)):
+        import traceback
+
         traceback.print_exception(exc, file=stderr)
     if isinstance(exc, HostlintError):
         line, code = exc.line(), exc.exit_code

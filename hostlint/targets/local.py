@@ -7,7 +7,6 @@ import errno
 import fcntl
 import os
 import pty
-import shutil
 import signal
 import struct
 import subprocess
@@ -49,6 +48,18 @@ class LocalTarget:
         pass
 
 
+def terminal_size(default: tuple[int, int] = (120, 40)) -> tuple[int, int]:
+    """(columns, rows) of the host terminal on stdout or stderr, else ``default``."""
+    for fd in (1, 2):
+        try:
+            size = os.get_terminal_size(fd)
+        except OSError:
+            continue
+        if size.columns and size.lines:
+            return size.columns, size.lines
+    return default
+
+
 def _open_pty() -> tuple[int, int]:
     """A pty whose slave does not turn ``\\n`` into ``\\r\\n`` (ONLCR cleared), sized like
     the host terminal when there is one."""
@@ -56,7 +67,7 @@ def _open_pty() -> tuple[int, int]:
     attrs = termios.tcgetattr(slave)
     attrs[1] &= ~termios.ONLCR
     termios.tcsetattr(slave, termios.TCSANOW, attrs)
-    cols, rows = shutil.get_terminal_size(fallback=(120, 40))
+    cols, rows = terminal_size()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
     return master, slave
 

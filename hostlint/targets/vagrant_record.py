@@ -4,7 +4,6 @@ folders. Detection reads this on every check, so it stays small and imports noth
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +23,8 @@ class Machine:
         return (self.path / "id").read_text().strip()
 
     def synced_folders(self) -> dict[str, dict[str, dict[str, object]]]:
+        import json  # only beside a Vagrantfile
+
         try:
             data = json.loads((self.path / "synced_folders").read_text())
         except (OSError, ValueError):
@@ -37,6 +38,8 @@ class Machine:
             mtime = (self.path / "synced_folders").stat().st_mtime_ns
         except OSError:
             mtime = 0
+        import json
+
         return json.dumps([self.id, self.provider, str(vagrantfile), mtime])
 
 
