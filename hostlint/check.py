@@ -20,7 +20,7 @@ from hostlint.config import Config, Linter
 from hostlint.environment import Environment
 from hostlint.errors import Interrupted, TargetUnavailable, UsageError
 from hostlint.status import ExitCode, RunResult, exit_code, for_signal
-from hostlint.stream import StreamSink, StripColor, Tee, close, output_sink
+from hostlint.stream import MapPaths, StreamSink, StripColor, Tee, close, output_sink
 from hostlint.targets.base import Cancel, Invocation, Sink, Target, run
 
 #: A held block stays in memory up to this size, then spills to a temporary file.
@@ -38,6 +38,7 @@ class CheckOptions:
     only: tuple[str, ...] = ()
     skip: tuple[str, ...] = ()
     timings: bool = False
+    map_paths: bool = True
 
 
 @dataclass
@@ -94,7 +95,9 @@ def check(env: Environment, options: CheckOptions) -> ExitCode:
     timer.mark("connect")
     try:
         with _last_log(repo.common_dir) as log:
-            out = Tee(output_sink(env.stdout, color=color), StripColor(StreamSink(log)))
+            out: Sink = Tee(output_sink(env.stdout, color=color), StripColor(StreamSink(log)))
+            if options.map_paths and target.roots:
+                out = MapPaths(out, target.roots)
             try:
                 run_jobs(target, jobs, out, config.jobs, env)
             finally:

@@ -73,6 +73,9 @@ def check(
     only: Annotated[list[str] | None, typer.Option(help="Run only this linter (repeatable).")] = None,
     skip: Annotated[list[str] | None, typer.Option(help="Skip this linter (repeatable).")] = None,
     timings: Annotated[bool, typer.Option("--timings", help="Print detect/connect/lint times.")] = False,
+    no_map_paths: Annotated[
+        bool, typer.Option("--no-map-paths", help="Keep remote absolute paths in the output.")
+    ] = False,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Tracebacks and details.")] = False,
 ) -> int:
     """Lint the staged files, the given paths, or every tracked file."""
@@ -90,6 +93,7 @@ def check(
         only=tuple(only or ()),
         skip=tuple(skip or ()),
         timings=timings,
+        map_paths=not no_map_paths,
     )
     return int(run_check(env, options))
 

@@ -3,6 +3,7 @@ a filter holds back only the few bytes of an escape sequence cut by a read bound
 
 from __future__ import annotations
 
+import os
 import re
 from typing import BinaryIO
 
@@ -50,7 +51,7 @@ class StripColor:
         if self._held:
             self._sink.write(self._held)
             self._held = b""
-        self._sink.flush()
+        close(self._sink)
 
 
 class Tee:
@@ -67,6 +68,10 @@ class Tee:
         for sink in self._sinks:
             sink.flush()
 
+    def close(self) -> None:
+        for sink in self._sinks:
+            close(sink)
+
 
 def output_sink(stream: BinaryIO, *, color: bool) -> Sink:
     sink: Sink = StreamSink(stream)
@@ -80,3 +85,45 @@ def close(sink: Sink) -> None:
         closer()
     else:
         sink.flush()
+
+
+class MapPaths:
+    """Show remote paths as the host sees them: ``<root>/app/x.py`` becomes ``app/x.py``
+    wherever a path starts (not inside a longer path), also when a read boundary cuts it."""
+
+    def __init__(self, sink: Sink, roots: tuple[str, ...]) -> None:
+        self._sink = sink
+        prefixes = sorted({os.fsencode(r.rstrip("/")) + b"/" for r in roots if r.strip("/")},
+                          key=len, reverse=True)
+        self._prefixes = prefixes
+        self._pattern = re.compile(rb"(?<![\w./~-])(?:" + b"|".join(map(re.escape, prefixes)) + b")")
+        self._longest = max(map(len, prefixes), default=0)
+        self._held = b""
+
+    def write(self, data: bytes) -> None:
+        if not self._prefixes:
+            self._sink.write(data)
+            return
+        data = self._held + data
+        cut = self._partial_tail(data)
+        data, self._held = data[:cut], data[cut:]
+        if data:
+            self._sink.write(self._pattern.sub(b"", data))
+
+    def _partial_tail(self, data: bytes) -> int:
+        """Where a possible prefix of a root begins at the very end of ``data``."""
+        start = max(0, len(data) - self._longest + 1)
+        for i in range(start, len(data)):
+            tail = data[i:]
+            if any(p.startswith(tail) for p in self._prefixes):
+                return i
+        return len(data)
+
+    def flush(self) -> None:
+        self._sink.flush()
+
+    def close(self) -> None:
+        if self._held:
+            self._sink.write(self._held)  # a cut-off prefix never completed: unchanged
+            self._held = b""
+        close(self._sink)

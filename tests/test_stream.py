@@ -7,7 +7,7 @@ import io
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hostlint.stream import StreamSink, StripColor, close
+from hostlint.stream import MapPaths, StreamSink, StripColor, close
 
 RED, RESET = b"\x1b[31m", b"\x1b[0m"
 
@@ -54,3 +54,35 @@ def test_colour_removed_wherever_the_reads_split(parts: list[bytes], data: st.Da
     chunks = [whole[a:b] for a, b in zip([0, *cuts], [*cuts, len(whole)], strict=True)]
     expected = b"".join(p for p in parts if not p.startswith(b"\x1b"))
     assert _strip(chunks) == expected
+
+
+ROOT = "/srv/proj"
+
+
+def _map(chunks: list[bytes], roots: tuple[str, ...] = (ROOT, "/real/proj")) -> bytes:
+    out = io.BytesIO()
+    sink = MapPaths(StreamSink(out), roots)
+    for chunk in chunks:
+        sink.write(chunk)
+    close(sink)
+    return out.getvalue()
+
+
+def test_remote_paths_become_repository_relative() -> None:
+    data = b"/srv/proj/pkg/x.py:3:1: E999\nin /real/proj/a.py\n(/srv/proj/b.py)\n"
+    assert _map([data]) == b"pkg/x.py:3:1: E999\nin a.py\n(b.py)\n"
+
+
+def test_only_whole_path_starts_are_mapped() -> None:
+    data = b"/srv/project/x.py /x/srv/proj/y.py /srv/proj\n"
+    assert _map([data]) == data
+
+
+def test_a_path_cut_between_reads_is_still_mapped() -> None:
+    data = b"error: /srv/proj/pkg/x.py:3:1: E999\n"
+    for cut in range(len(data)):
+        assert _map([data[:cut], data[cut:]]) == b"error: pkg/x.py:3:1: E999\n"
+
+
+def test_an_unfinished_prefix_at_the_end_is_kept() -> None:
+    assert _map([b"ends with /srv/pr"]) == b"ends with /srv/pr"

@@ -76,6 +76,9 @@ class Target(Protocol):
     """Where linters run. ``check`` only ever talks to this."""
 
     name: str
+    #: Paths on the target that mean the repository root (remote targets), so output can
+    #: show host-relative paths; empty for the local target.
+    roots: tuple[str, ...]
 
     def batches(self, invocation: Invocation) -> list[Invocation]:
         """The invocation split so each command line stays under this target's limits."""

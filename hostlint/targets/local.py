@@ -29,6 +29,7 @@ def shell_argv(invocation: Invocation) -> list[str]:
 
 class LocalTarget:
     name = "local"
+    roots: tuple[str, ...] = ()
 
     def __init__(self, root: Path, *, environ: Mapping[str, str] | None = None) -> None:
         self.root = root

@@ -783,6 +783,7 @@ class SshTarget:
                  terminal: Terminal = Terminal()) -> None:
         self.connection = connection
         self.root = root
+        self.roots = (root,)  # output naming files under it is shown repository-relative
         self.name = name
         self.terminal = terminal
 
