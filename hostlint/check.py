@@ -174,7 +174,8 @@ def plan(config: Config, names: list[str], options: CheckOptions, env: Environme
 def open_target(kind: str, context: targets.Context) -> Target | None:
     """The target, or what ``on_unavailable`` says to do when it cannot be used."""
     try:
-        return targets.open_target(kind, context)
+        with _notice_if_slow(context.env, _connecting(kind, context)):
+            return targets.open_target(kind, context)
     except TargetUnavailable as exc:
         policy = context.config.on_unavailable
         if kind == "local" or policy == "fail":
@@ -185,6 +186,29 @@ def open_target(kind: str, context: targets.Context) -> Target | None:
             return None
         context.env.message("running the linters locally (on_unavailable = \"local\")")
         return targets.open_target("local", context)
+
+
+def _connecting(kind: str, context: targets.Context) -> str | None:
+    if kind == "ssh":
+        return f"connecting to {context.config.ssh.host}..."
+    if kind == "vagrant":
+        return f"connecting to vagrant machine '{context.facts.vagrant_machine or 'default'}'..."
+    return None
+
+
+@contextmanager
+def _notice_if_slow(env: Environment, text: str | None, after: float = 0.5) -> Iterator[None]:
+    """A one-line status on a terminal's stderr when connecting takes over half a second."""
+    if text is None or not env.stderr.isatty():
+        yield
+        return
+    timer = threading.Timer(after, env.message, args=(text,))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 def run_jobs(target: Target, jobs: list[Job], out: Sink, limit: int | None, env: Environment) -> None:

@@ -15,6 +15,19 @@ from hostlint.errors import UsageError
 COLOR_MODES = ("auto", "always", "never")
 
 
+def terminal_size(default: tuple[int, int] = (120, 40)) -> tuple[int, int]:
+    """(columns, rows) of the host terminal on stdout or stderr, else ``default`` (also when
+    the terminal reports a size of 0, as a fresh pty does)."""
+    for fd in (1, 2):
+        try:
+            size = os.get_terminal_size(fd)
+        except OSError:
+            continue
+        if size.columns and size.lines:
+            return size.columns, size.lines
+    return default
+
+
 @dataclass
 class Environment:
     stdout: BinaryIO = field(default_factory=lambda: sys.stdout.buffer)

@@ -60,3 +60,32 @@ def test_configured_root_equal_to_the_repository_means_local(tmp_path: Path) -> 
         f'[tool.hostlint]\ncommand = "true"\n[tool.hostlint.ssh]\nhost = "box"\nroot = "{root}"\n')
     result = hostlint("detect", cwd=root)
     assert result.out.splitlines()[0] == "target: local"
+
+
+def test_detect_on_a_terminal_draws_a_table(tmp_path: Path) -> None:
+    import pty
+    import subprocess
+
+    from tests.utils import child_env, hostlint_argv
+
+    root = make_repo(tmp_path / "repo", '[tool.hostlint]\ncommand = "true"\n')
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(hostlint_argv("detect"), cwd=root, stdout=slave, stderr=slave,
+                            stdin=subprocess.DEVNULL, env=child_env())
+    os.close(slave)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(master)
+    assert proc.wait(timeout=30) == 0
+    text = output.decode()
+    assert "target: local" in text
+    assert "┃" in text or "│" in text  # box drawing: a table, not plain lines
+    assert "5. fallback" in text
+    assert "no [tool.hostlint.ssh] host" in text  # cells are text, not rich markup

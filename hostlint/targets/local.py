@@ -14,6 +14,7 @@ import termios
 from collections.abc import Mapping
 from pathlib import Path
 
+from hostlint.environment import terminal_size
 from hostlint.files import local_arg_limit, local_cost
 from hostlint.status import RunResult
 from hostlint.targets import Context
@@ -47,18 +48,6 @@ class LocalTarget:
 
     def close(self) -> None:
         pass
-
-
-def terminal_size(default: tuple[int, int] = (120, 40)) -> tuple[int, int]:
-    """(columns, rows) of the host terminal on stdout or stderr, else ``default``."""
-    for fd in (1, 2):
-        try:
-            size = os.get_terminal_size(fd)
-        except OSError:
-            continue
-        if size.columns and size.lines:
-            return size.columns, size.lines
-    return default
 
 
 def _open_pty() -> tuple[int, int]:
