@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import signal
@@ -332,14 +333,22 @@ def _signals(cancel: Cancel) -> Iterator[None]:
 
 @contextmanager
 def _last_log(common_dir: Path) -> Iterator[BinaryIO]:
-    """``.git/hostlint/last.log``: this run's full output, replacing the last one."""
+    """``.git/hostlint/last.log``: this run's full output, replacing the last one. Written
+    beside it and renamed at the end, so two checks at once (two worktrees) never mix."""
     path = common_dir / LAST_LOG
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
     try:
         path.parent.mkdir(exist_ok=True)
-        log: BinaryIO = open(path, "wb")  # noqa: SIM115
+        log: BinaryIO = open(partial, "wb")  # noqa: SIM115
     except OSError:
-        log = open(os.devnull, "wb")  # noqa: SIM115
-    with log:
-        yield log
+        with open(os.devnull, "wb") as devnull:
+            yield devnull
+        return
+    try:
+        with log:
+            yield log
+    finally:
+        with contextlib.suppress(OSError):
+            os.replace(partial, path)
 
 

@@ -51,11 +51,11 @@ class LocalTarget:
 
 
 def _open_pty() -> tuple[int, int]:
-    """A pty whose slave does not turn ``\\n`` into ``\\r\\n`` (ONLCR cleared), sized like
-    the host terminal when there is one."""
+    """A pty whose slave passes output bytes unchanged (OPOST cleared, so no ``\\r`` is added
+    before ``\\n``), sized like the host terminal when there is one."""
     master, slave = pty.openpty()
     attrs = termios.tcgetattr(slave)
-    attrs[1] &= ~termios.ONLCR
+    attrs[1] &= ~(termios.OPOST | termios.ONLCR)
     termios.tcsetattr(slave, termios.TCSANOW, attrs)
     cols, rows = terminal_size()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
