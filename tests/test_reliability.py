@@ -18,7 +18,14 @@ from hostlint.targets.base import Cancel, Invocation, run
 from hostlint.targets.local import LocalTarget
 from tests.test_check import logged_args
 from tests.utils import (
-    child_env, git, hostlint, hostlint_argv, linter, linter_config, make_repo, run_detached,
+    child_env,
+    git,
+    hostlint,
+    hostlint_argv,
+    linter,
+    linter_config,
+    make_repo,
+    run_detached,
 )
 
 RED, BOLD_GREEN, RESET = b"\x1b[31m", b"\x1b[1;32m", b"\x1b[0m"
