@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import BinaryIO, cast
+from typing import BinaryIO
 
 from hostlint import config as config_mod
 from hostlint import detect, files, git, targets
@@ -21,7 +21,7 @@ from hostlint.config import Config, Linter
 from hostlint.environment import Environment
 from hostlint.errors import Interrupted, TargetUnavailable, UsageError
 from hostlint.status import ExitCode, RunResult, exit_code, for_signal
-from hostlint.stream import MapPaths, StreamSink, StripColor, Tee, close, output_sink
+from hostlint.stream import Held, MapPaths, StreamSink, StripColor, Tee, close, output_sink
 from hostlint.targets.base import Cancel, Invocation, Sink, Target, run
 
 #: A held block stays in memory up to this size, then spills to a temporary file.
@@ -50,7 +50,7 @@ class Job:
     invocations: list[Invocation]
     result: RunResult = field(default_factory=lambda: RunResult(0))
     seconds: float = 0.0
-    block: BinaryIO | None = None
+    block: Held | None = None
     done: bool = False
 
 
@@ -265,11 +265,8 @@ def _run_job(target: Target, job: Job, cancel: Cancel, out: Sink | None) -> None
     started = time.monotonic()
     sink: Sink
     if out is None:
-        import tempfile  # only when several linters run: a hook with one pays nothing
-
-        block = tempfile.SpooledTemporaryFile(max_size=HOLD_IN_MEMORY)  # noqa: SIM115
-        job.block = cast(BinaryIO, block)
-        sink = StreamSink(job.block)
+        job.block = Held(HOLD_IN_MEMORY)
+        sink = job.block
     else:
         sink = out
     try:
@@ -285,14 +282,9 @@ def _show_block(out: Sink, job: Job) -> None:
     job.done = True
     out.write(f"--- {job.linter.name} ---\n".encode())
     if job.block is not None:
-        job.block.seek(0)
-        last = b"\n"
-        while chunk := job.block.read(65536):
-            out.write(chunk)
-            last = chunk[-1:]
-        if last != b"\n":
+        job.block.replay(out)
+        if job.block.last not in (b"", b"\n"):
             out.write(b"\n")
-        job.block.close()
     out.flush()
 
 

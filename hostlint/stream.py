@@ -9,8 +9,9 @@ from typing import BinaryIO
 
 from hostlint.targets.base import Sink
 
-_SGR = re.compile(rb"\x1b\[[0-9;:]*m")
-_SGR_PARTIAL = re.compile(rb"\x1b(?:\[[0-9;:]*)?\Z")
+# SGR (colours, bold, reset) and ``ESC ( B``, which terminfo's sgr0 (mypy's reset) adds.
+_SGR = re.compile(rb"\x1b\[[0-9;:]*m|\x1b\(B")
+_SGR_PARTIAL = re.compile(rb"\x1b(?:\[[0-9;:]*|\()?\Z")
 _HOLD_MAX = 256
 
 
@@ -28,7 +29,7 @@ class StreamSink:
 
 
 class StripColor:
-    """Remove SGR colour sequences (``ESC [ ... m``) and nothing else."""
+    """Remove colour sequences (SGR ``ESC [ ... m``, and sgr0's ``ESC ( B``), nothing else."""
 
     def __init__(self, sink: Sink) -> None:
         self._sink = sink
@@ -71,6 +72,51 @@ class Tee:
     def close(self) -> None:
         for sink in self._sinks:
             close(sink)
+
+
+class Held:
+    """A linter's output held while other linters run: chunks in memory up to ``limit``
+    bytes, then everything in a temporary file, written chunk by chunk (one large contiguous
+    copy, as ``SpooledTemporaryFile`` makes on rollover, made glibc keep ~60 MiB more)."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self._file: BinaryIO | None = None
+        self.last = b""
+
+    def write(self, data: bytes) -> None:
+        if not data:
+            return
+        self.last = data[-1:]
+        if self._file is None and self._size + len(data) <= self._limit:
+            self._chunks.append(data)
+            self._size += len(data)
+            return
+        if self._file is None:
+            import tempfile  # only for output beyond the limit
+
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed in replay()
+            for chunk in self._chunks:
+                self._file.write(chunk)
+            self._chunks = []
+        self._file.write(data)
+
+    def flush(self) -> None:
+        pass
+
+    def replay(self, sink: Sink) -> None:
+        """Write everything held into ``sink``, then let it go."""
+        for chunk in self._chunks:
+            sink.write(chunk)
+        self._chunks = []
+        if self._file is not None:
+            self._file.seek(0)
+            while chunk := self._file.read(65536):
+                sink.write(chunk)
+            self._file.close()
+            self._file = None
 
 
 def output_sink(stream: BinaryIO, *, color: bool) -> Sink:
