@@ -72,7 +72,7 @@ def main() -> None:
         repos = {name: make_repo(base / name, env) for name in ("no hook", "hostlint", "pre-commit")}
         sh(venv / "bin" / "hostlint", "install", cwd=repos["hostlint"], env=env)
         sh(venv / "bin" / "pre-commit", "install", cwd=repos["pre-commit"], env=env)
-        for name, repo in repos.items():  # warm caches (pre-commit builds its env once)
+        for repo in repos.values():  # warm caches (pre-commit builds its env once)
             commit_time(repo, -1, env)
         times: dict[str, list[float]] = {name: [] for name in repos}
         for n in range(args.runs):

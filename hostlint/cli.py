@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import platform
 from collections.abc import Sequence
 from typing import Annotated
 
@@ -36,6 +35,8 @@ def _env(ctx: typer.Context) -> Environment:
 
 def _version(value: bool) -> None:
     if value:
+        import platform
+
         try:
             from importlib.metadata import version
 
@@ -156,6 +157,8 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         return int(result or 0)
     except typer.Exit as exc:
         return int(exc.exit_code)
+    except SystemExit as exc:  # typer's completion commands exit by themselves
+        return exc.code if isinstance(exc.code, int) else int(exc.code is not None)
     except typer.Abort:
         return int(ExitCode.SIGINT)
     except ClickException as exc:

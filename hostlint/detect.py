@@ -4,6 +4,7 @@ pure function of them that also returns the trace ``hostlint detect`` prints."""
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ class Facts:
     target: str
     target_source: str
     virtual_env: str | None
+    framework_env: str | None  # VIRTUAL_ENV that is pre-commit's/prek's env for hostlint itself
     guest_root: str | None  # a configured root that is this very directory
     vagrant_project: Project | None
     vagrant_machine: str | None  # the machine rule 3 would use
@@ -61,16 +63,25 @@ def gather(config: Config, env: Environment, root: Path) -> Facts:
     machine = None
     if project is not None and project.machines and config.target in ("auto", "vagrant"):
         machine = machine_name(config, project)
+    virtual_env = env.environ.get("VIRTUAL_ENV") or None
+    framework_env = None
+    if virtual_env and env.environ.get("PRE_COMMIT") == "1" and _same(virtual_env, sys.prefix):
+        virtual_env, framework_env = None, virtual_env
     return Facts(
         target=config.target,
         target_source=config.target_source,
-        virtual_env=env.environ.get("VIRTUAL_ENV") or None,
+        virtual_env=virtual_env,
+        framework_env=framework_env,
         guest_root=guest,
         vagrant_project=project,
         vagrant_machine=machine,
         vagrant_cli=_which("vagrant", env) if project is not None else None,
         ssh_host=config.ssh.host,
     )
+
+
+def _same(a: str, b: str) -> bool:
+    return os.path.realpath(a) == os.path.realpath(b)
 
 
 def _which(program: str, env: Environment) -> str | None:
@@ -94,6 +105,9 @@ def decide(facts: Facts) -> Decision:
     inside = (
         f"VIRTUAL_ENV={facts.virtual_env}" if facts.virtual_env
         else f"working directory is the configured root {facts.guest_root}" if facts.guest_root
+        else f"VIRTUAL_ENV={facts.framework_env} is the hook framework's environment for hostlint "
+        "itself (PRE_COMMIT=1), not the project's; not in a configured guest root"
+        if facts.framework_env
         else "no VIRTUAL_ENV, not in a configured guest root"
     )
     chosen = rule(2, "inside the dev environment", inside,

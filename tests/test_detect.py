@@ -10,9 +10,10 @@ from tests.utils import hostlint, make_repo
 
 
 def facts(**changes: object) -> Facts:
-    base: dict[str, object] = dict(target="auto", target_source="default", virtual_env=None,
-                                   guest_root=None, vagrant_project=None, vagrant_machine=None,
-                                   vagrant_cli=None, ssh_host=None)
+    base: dict[str, object] = dict(
+        target="auto", target_source="default", virtual_env=None, framework_env=None,
+        guest_root=None, vagrant_project=None, vagrant_machine=None, vagrant_cli=None,
+        ssh_host=None)
     base.update(changes)
     return Facts(**base)  # type: ignore[arg-type]
 
@@ -89,3 +90,17 @@ def test_detect_on_a_terminal_draws_a_table(tmp_path: Path) -> None:
     assert "┃" in text or "│" in text  # box drawing: a table, not plain lines
     assert "5. fallback" in text
     assert "no [tool.hostlint.ssh] host" in text  # cells are text, not rich markup
+
+
+def test_pre_commits_own_virtualenv_for_hostlint_is_not_the_dev_environment(tmp_path: Path) -> None:
+    """pre-commit and prek run hostlint in their own venv and set VIRTUAL_ENV to it."""
+    import sys
+
+    root = make_repo(tmp_path / "repo", '[tool.hostlint]\ncommand = "true"\n'
+                     '[tool.hostlint.ssh]\nhost = "box"\nroot = "/r"\n')
+    framework = {**os.environ, "VIRTUAL_ENV": sys.prefix, "PRE_COMMIT": "1"}
+    result = hostlint("detect", cwd=root, environ=framework)
+    assert result.out.startswith("target: ssh\n"), result.out
+    assert "hook framework's environment" in result.out
+    users_venv = {**os.environ, "VIRTUAL_ENV": str(tmp_path), "PRE_COMMIT": "1"}
+    assert hostlint("detect", cwd=root, environ=users_venv).out.startswith("target: local\n")

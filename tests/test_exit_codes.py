@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,9 @@ def test_signal_codes() -> None:
     assert (ExitCode.SIGINT, ExitCode.SIGTERM, ExitCode.SIGHUP) == (130, 143, 129)
 
 
+
+
+def test_shell_completion_commands_exit_0(tmp_path: Path) -> None:
+    result = hostlint("--show-completion", "bash", cwd=tmp_path,
+                      environ={**os.environ, "SHELL": "/bin/bash"})
+    assert result.code == 0, result.stderr

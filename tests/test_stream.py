@@ -32,6 +32,12 @@ def test_sequence_cut_between_reads() -> None:
         assert _strip([data[:cut], data[cut:]]) == b"abc"
 
 
+def test_terminfo_sgr0_reset_is_removed_too() -> None:
+    """mypy resets colours with terminfo's sgr0: ESC ( B ESC [ m."""
+    assert _strip([b"\x1b[31merror\x1b(B\x1b[m: x\n"]) == b"error: x\n"
+    assert _strip([b"a\x1b(", b"Bb"]) == b"ab"
+
+
 def test_a_lone_escape_at_the_end_is_not_lost() -> None:
     assert _strip([b"x\x1b"]) == b"x\x1b"
 

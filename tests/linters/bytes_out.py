@@ -4,7 +4,8 @@ chunks of the given size (default: all at once), then exit 0."""
 import os
 import sys
 
-data = open(sys.argv[1], "rb").read()
+with open(sys.argv[1], "rb") as f:
+    data = f.read()
 size = int(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2].isdigit() else len(data) or 1
 for start in range(0, len(data), size):
     os.write(1, data[start:start + size])
