@@ -85,8 +85,9 @@ DEFAULT_KNOWN_HOSTS = ("~/.ssh/known_hosts", "~/.ssh/known_hosts2")
 GLOBAL_KNOWN_HOSTS = ("/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2")
 SYSTEM_CONFIG = "/etc/ssh/ssh_config"
 KEEPALIVE = "keepalive@openssh.com"
-#: OpenSSH refuses a session channel beyond MaxSessions with this reason code.
-ADMINISTRATIVELY_PROHIBITED = 1
+#: Reason codes with which a server refuses a session channel when it has too many (OpenSSH
+#: beyond MaxSessions says "connect failed", others "administratively prohibited").
+SESSION_LIMIT_CODES = (1, 2)
 
 
 class ConnectFailed(TargetUnavailable):
@@ -124,8 +125,20 @@ class Endpoint:
     @property
     def label(self) -> str:
         """How messages name this host: the alias as written, and where it leads."""
-        target = f"{self.user}@{self.host}" + (f":{self.port}" if self.port != SSH_PORT else "")
-        return target if not self.alias or self.alias == target else f"{self.alias} ({target})"
+        return f"{self.alias} ({self.address})" if self.is_alias else self.address
+
+    @property
+    def address(self) -> str:
+        return f"{self.user}@{self.host}" + (f":{self.port}" if self.port != SSH_PORT else "")
+
+    @property
+    def is_alias(self) -> bool:
+        """Was the host given by a name that ~/.ssh/config (or Vagrant) maps elsewhere?"""
+        return bool(self.alias) and _spec_host(self.alias) != self.host
+
+    @property
+    def for_alias(self) -> str:
+        return f" (for {self.alias})" if self.is_alias else ""
 
     @property
     def known_hosts_name(self) -> str:
@@ -154,6 +167,13 @@ def parse_spec(spec: str) -> tuple[str | None, str, int | None]:
     return user or None, host, port
 
 
+def _spec_host(spec: str) -> str | None:
+    try:
+        return parse_spec(spec)[1]
+    except ConfigError:
+        return None
+
+
 def resolve(spec: str, *, environ: Mapping[str, str], ssh_config: str | None = None) -> Endpoint:
     """The endpoint for ``spec`` (an alias or ``[user@]host[:port]``), with the settings
     ``~/.ssh/config`` and ``/etc/ssh/ssh_config`` give it — or, when ``ssh_config`` is the text
@@ -164,7 +184,11 @@ def resolve(spec: str, *, environ: Mapping[str, str], ssh_config: str | None = N
     user, host, port = parse_spec(spec)
     options = _lookup(host, home=home, text=ssh_config)
     hostname = options.get("hostname", host)
-    port = port or int(options.get("port", SSH_PORT))
+    try:
+        port = port or int(options.get("port", SSH_PORT))
+    except ValueError:
+        raise ConfigError(f"ssh config: Port {options.get('port')!r} for {spec} is not a number",
+                          hint="fix ~/.ssh/config") from None
     user = user or options.get("user") or pwd.getpwuid(os.getuid()).pw_name
     identities = tuple(_expand(p, home) for p in options.get("identityfile", []))
     if not identities and ssh_config is None:
@@ -448,8 +472,8 @@ class Connection:
     # -- channels ----------------------------------------------------------------------
 
     def open_session(self) -> paramiko.Channel:
-        """A new session channel; waits for a free one when the server's MaxSessions is
-        reached. Thread-safe."""
+        """A new session channel; when the server has as many as it allows (OpenSSH's
+        MaxSessions), waits for one of ours to close and tries again. Thread-safe."""
         while True:
             with self._slots:
                 while self._limit is not None and self._open >= self._limit:
@@ -458,18 +482,30 @@ class Connection:
                 self._open += 1
             try:
                 return self.transport.open_session(timeout=self.alive_timeout)
-            except paramiko.ChannelException as exc:
-                with self._slots:
-                    self._open -= 1
-                    if exc.code != ADMINISTRATIVELY_PROHIBITED or self._open == 0:
-                        raise self.failure(f"the server refused a session channel ({exc.text})") from None
-                    self._limit = self._limit or self._open
-                    self._slots.wait(0.25)
             except (paramiko.SSHException, EOFError, OSError) as exc:
-                self.release()
-                if self.transport.is_active() and "timeout" in str(exc).lower():
-                    self.lose(f"no answer for {self.alive_timeout:g} s")
-                raise self.failure(None if self.lost else str(exc) or type(exc).__name__) from None
+                self._refused(exc)
+
+    def _refused(self, exc: BaseException) -> None:
+        """Queue after a refusal caused by our other open channels; raise otherwise.
+        (paramiko keeps one "last error" per connection, so a thread may see a bare
+        "Unable to open channel" for a refusal another thread's error replaced.)"""
+        text = str(exc) or type(exc).__name__
+        code = getattr(exc, "code", None)
+        with self._slots:
+            self._open -= 1
+            self._slots.notify()
+            if (self.transport.is_active() and self._open > 0 and "timeout" not in text.lower()
+                    and (code is None or code in SESSION_LIMIT_CODES)):
+                self._limit = self._limit or self._open
+                self._slots.wait(0.25)
+                return
+        if self.transport.is_active() and "timeout" in text.lower():
+            self.lose(f"no answer for {self.alive_timeout:g} s")
+        if self.lost:
+            raise self.failure() from None
+        raise ConnectFailed("protocol", f"{self.endpoint.label} refused a session channel: "
+                            f"{getattr(exc, 'text', text)}",
+                            hint="check the server's sshd_config (MaxSessions) and the account") from None
 
     def release(self) -> None:
         """A channel of this connection has closed: a queued one may open."""
@@ -563,24 +599,23 @@ def _open_socket(endpoint: Endpoint, timeout: float, alive_timeout: float,
         except paramiko.SSHException as exc:
             raise ConnectFailed("proxy", f"ProxyCommand for {endpoint.label} failed: {exc}",
                                 hint="check ProxyCommand in ~/.ssh/config") from None
-    where = f"{endpoint.host} port {endpoint.port}"
+    where = f"{endpoint.host} port {endpoint.port}{endpoint.for_alias}"
     try:
         sock = socket.create_connection((endpoint.host, endpoint.port), timeout=timeout)
     except socket.gaierror as exc:
-        raise ConnectFailed("resolve", f"cannot resolve host name {endpoint.host!r} "
-                            f"(for {endpoint.alias or endpoint.host}): {exc.strerror}",
+        raise ConnectFailed("resolve", f"cannot resolve host name {endpoint.host!r}"
+                            f"{endpoint.for_alias}: {exc.strerror}",
                             hint="check the name, HostName in ~/.ssh/config, or "
                             "[tool.hostlint.ssh] host") from None
     except ConnectionRefusedError:
-        raise ConnectFailed("refused", f"connection to {where} refused ({endpoint.label})",
+        raise ConnectFailed("refused", f"connection to {where} refused",
                             hint="is sshd running there, on that port?") from None
     except TimeoutError:
-        raise ConnectFailed("timeout", f"connection to {where} timed out after {timeout:g} s "
-                            f"({endpoint.label})",
+        raise ConnectFailed("timeout", f"connection to {where} timed out after {timeout:g} s",
                             hint="is the host up and reachable? (connect_timeout in the config)") from None
     except OSError as exc:
-        raise ConnectFailed("unreachable", f"cannot connect to {where} ({endpoint.label}): "
-                            f"{exc.strerror or exc}", hint="check the network and the host") from None
+        raise ConnectFailed("unreachable", f"cannot connect to {where}: {exc.strerror or exc}",
+                            hint="check the network and the host") from None
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return _QuickAck(sock) if hasattr(socket, "TCP_QUICKACK") else sock
 
@@ -642,23 +677,25 @@ def _handshake(endpoint: Endpoint, sock: Any, timeout: float) -> _Transport:
     transport = _Transport(sock)
     transport.banner_timeout = transport.handshake_timeout = transport.auth_timeout = timeout
     _prefer_known_key_types(transport, endpoint)
+    error: BaseException | None = None
     try:
         transport.start_client(timeout=timeout)
     except (paramiko.SSHException, EOFError, OSError) as exc:
-        transport.close()
-        text = str(exc)
-        if "banner" in text.lower():
+        error = exc
+    if error is None and transport.is_active() and transport.host_key is not None:
+        return transport
+    transport.close()
+    if not transport.remote_version:
+        if error is None or "banner" in str(error).lower():
             raise ConnectFailed("timeout", f"{endpoint.label} accepted the connection but did not "
                                 f"answer as an SSH server within {timeout:g} s",
-                                hint="is the host overloaded or suspended?") from None
-        raise ConnectFailed("protocol", f"SSH handshake with {endpoint.label} failed: "
-                            f"{text or type(exc).__name__}",
-                            hint="check that it is an SSH server; run with -v for details") from None
-    if not transport.is_active() or transport.host_key is None:
-        transport.close()
+                                hint="is the host overloaded or suspended?")
+    elif error is None:
         raise ConnectFailed("timeout", f"SSH handshake with {endpoint.label} did not finish within "
                             f"{timeout:g} s", hint="is the host overloaded or suspended?")
-    return transport
+    raise ConnectFailed("protocol", f"SSH handshake with {endpoint.label} failed: "
+                        f"{str(error) or type(error).__name__}",
+                        hint="check that it is an SSH server; run with -v for details")
 
 
 # --------------------------------------------------------------------------------------
@@ -668,7 +705,16 @@ def _handshake(endpoint: Endpoint, sock: Any, timeout: float) -> _Transport:
 
 def _authenticate(endpoint: Endpoint, transport: paramiko.Transport,
                   environ: Mapping[str, str] | None) -> None:
-    keys, notes = _keys(endpoint, environ)
+    agent = _agent(endpoint, environ)
+    try:
+        _offer_keys(endpoint, transport, agent)
+    finally:
+        if agent is not None:
+            agent.close()
+
+
+def _offer_keys(endpoint: Endpoint, transport: paramiko.Transport, agent: paramiko.Agent | None) -> None:
+    keys, notes = _keys(endpoint, agent)
     tried: list[str] = []
     for label, key in keys:
         try:
@@ -699,17 +745,18 @@ def _authenticate(endpoint: Endpoint, transport: paramiko.Transport,
     )
 
 
-def _keys(endpoint: Endpoint, environ: Mapping[str, str] | None
+def _keys(endpoint: Endpoint, agent: paramiko.Agent | None
           ) -> tuple[list[tuple[str, paramiko.PKey]], list[str]]:
     """Keys to offer, in OpenSSH's order: identity files (through the agent when it holds
     them), then the agent's other keys unless IdentitiesOnly. Also notes on skipped files."""
-    agent_keys = _agent_keys(endpoint, environ)
+    agent_keys = _agent_keys(agent)
     by_blob = {key.asbytes(): key for key in agent_keys}
     keys: list[tuple[str, paramiko.PKey]] = []
     notes: list[str] = []
     used: set[bytes] = set()
     for path in endpoint.identity_files:
         if not os.path.exists(path):
+            notes.append(f"{path} (no such file)")
             continue
         public = _public_blob(path)
         if public is not None and public in by_blob:
@@ -732,12 +779,20 @@ def _keys(endpoint: Endpoint, environ: Mapping[str, str] | None
     return keys, notes
 
 
-def _agent_keys(endpoint: Endpoint, environ: Mapping[str, str] | None) -> list[paramiko.PKey]:
+def _agent(endpoint: Endpoint, environ: Mapping[str, str] | None) -> paramiko.Agent | None:
+    """The ssh-agent, when ``SSH_AUTH_SOCK`` names one (paramiko reads it from os.environ)."""
     env = environ if environ is not None else os.environ
     if not endpoint.use_agent or not env.get("SSH_AUTH_SOCK"):
-        return []
+        return None
     try:
-        return list(paramiko.Agent().get_keys())
+        return paramiko.Agent()
+    except (paramiko.SSHException, OSError):
+        return None
+
+
+def _agent_keys(agent: paramiko.Agent | None) -> list[paramiko.PKey]:
+    try:
+        return list(agent.get_keys()) if agent is not None else []
     except (paramiko.SSHException, OSError):
         return []
 
@@ -761,11 +816,12 @@ def _public_blob(path: str) -> bytes | None:
 
 
 def remote_command(root: str, invocation: Invocation) -> str:
-    """THE shell string hostlint sends: no ``\\r`` from the pty (``stty -onlcr``, which needs
-    the pty as stdin, so it comes first), stdin at end-of-file, into the root, then the
-    configured command verbatim with every file name quoted as one word."""
+    """THE shell string hostlint sends: no ``\\r`` from the pty and no echo of the Ctrl-C that
+    ``interrupt`` types (``stty``, which needs the pty as stdin, so it comes first), stdin at
+    end-of-file, into the root, then the configured command verbatim with every file name
+    quoted as one word."""
     words = [invocation.command, *(shlex.quote(name) for name in invocation.files)]
-    return (f"stty -onlcr 2>/dev/null; exec </dev/null; cd -- {shlex.quote(root)} || exit 1; "
+    return (f"stty -onlcr -echo 2>/dev/null; exec </dev/null; cd -- {shlex.quote(root)} || exit 1; "
             + " ".join(words))
 
 
@@ -801,7 +857,7 @@ class SshTarget:
                  terminal: Terminal = Terminal()) -> None:
         self.connection = connection
         self.root = root
-        self.roots = (root,)  # output naming files under it is shown repository-relative
+        self.roots: tuple[str, ...] = (root,)  # output naming files under it is shown repository-relative
         self.name = name
         self.terminal = terminal
 

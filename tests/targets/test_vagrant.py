@@ -1,0 +1,198 @@
+"""The Vagrant target, with a fake `vagrant` CLI (exact 2.4 output formats) that points at
+the real sshd of tests/sshd.py and a `.vagrant/machines/...` record as Vagrant writes it."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.sshd import SshdFactory, SshServer
+from tests.utils import (
+    git,
+    hostlint,
+    hostlint_argv,
+    linter,
+    linter_config,
+    make_repo,
+    run_detached,
+)
+from tests.vagrant_fixture import FakeVagrant, write_machine_record
+
+Setup = Callable[..., tuple[Path, Path]]
+
+
+@pytest.fixture
+def vagrant_repo(tmp_path: Path, fake_vagrant: FakeVagrant, sshd: SshServer) -> Setup:
+    """A Vagrant project whose machine 'default' is the real sshd, and a repository in it
+    (at ``subdir``). Returns (repository root, guest root of the project)."""
+    def setup(command: str = linter("where.py"), *, subdir: str = "", server: SshServer = sshd,
+              config: str = "", machines: tuple[str, ...] = ("default",)) -> tuple[Path, Path]:
+        project = tmp_path / "project"
+        guest = tmp_path / "guest srv"
+        (guest / subdir).mkdir(parents=True, exist_ok=True)
+        project.mkdir(exist_ok=True)
+        repo = make_repo(project / subdir if subdir else project, linter_config(command) + config)
+        for name in machines:
+            write_machine_record(project, name, synced_folders={"virtualbox": {str(guest): {
+                "guestpath": str(guest), "hostpath": str(project), "disabled": False}}})
+            fake_vagrant.set_machine(name, port=server.port, user=server.user,
+                                     identity_file=str(server.client_key))
+        (repo / "app.py").write_text("x = 1\n")
+        git(repo, "add", "app.py")
+        return repo, guest
+    return setup
+
+
+def test_auto_detection_runs_the_linter_in_the_synced_folder(vagrant_repo: Setup,
+                                                             fake_vagrant: FakeVagrant) -> None:
+    repo, guest = vagrant_repo()
+    result = hostlint("check", cwd=repo)
+    assert result.code == 0, result.stderr
+    assert result.out == f"cwd {guest}\nargs ['app.py']\n"
+    assert fake_vagrant.calls() == [["ssh-config", "default"]]
+
+
+def test_the_story_runner_output_arrives_whole(vagrant_repo: Setup, tmp_path: Path) -> None:
+    repo, _ = vagrant_repo(linter("forking_runner.py"))
+    out = tmp_path / "out"
+    assert run_detached(hostlint_argv("check"), cwd=repo, out=out) == 0
+    data = out.read_bytes()
+    for child in range(3):
+        for line in range(2):
+            assert f"child {child} line {line}\n".encode() in data
+    assert b"\r" not in data
+
+
+def test_five_warm_checks_make_no_vagrant_call(vagrant_repo: Setup, fake_vagrant: FakeVagrant) -> None:
+    repo, _ = vagrant_repo()
+    assert hostlint("check", cwd=repo).code == 0
+    assert len(fake_vagrant.calls()) == 1
+    fake_vagrant.clear_calls()
+    for _ in range(5):
+        assert hostlint("check", cwd=repo).code == 0
+    assert fake_vagrant.calls() == []
+
+
+def test_cache_file_is_private(vagrant_repo: Setup, isolated: Path) -> None:
+    repo, _ = vagrant_repo()
+    assert hostlint("check", cwd=repo).code == 0
+    (entry,) = (isolated / ".cache" / "hostlint" / "vagrant").glob("*.json")
+    assert entry.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_new_machine_id_invalidates_the_cache(vagrant_repo: Setup, fake_vagrant: FakeVagrant,
+                                                tmp_path: Path) -> None:
+    repo, _ = vagrant_repo()
+    assert hostlint("check", cwd=repo).code == 0
+    fake_vagrant.clear_calls()
+    (tmp_path / "project" / ".vagrant" / "machines" / "default" / "virtualbox" / "id").write_text(
+        "0f3c6c2e-1111-2222-3333-444455556666")
+    assert hostlint("check", cwd=repo).code == 0
+    assert fake_vagrant.calls() == [["ssh-config", "default"]]
+
+
+def test_up_or_reload_rewriting_synced_folders_invalidates_the_cache(
+        vagrant_repo: Setup, fake_vagrant: FakeVagrant, tmp_path: Path) -> None:
+    repo, _ = vagrant_repo()
+    assert hostlint("check", cwd=repo).code == 0
+    fake_vagrant.clear_calls()
+    record = tmp_path / "project" / ".vagrant" / "machines" / "default" / "virtualbox"
+    stat = (record / "synced_folders").stat()
+    os.utime(record / "synced_folders", ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    assert hostlint("check", cwd=repo).code == 0
+    assert fake_vagrant.calls() == [["ssh-config", "default"]]
+
+
+def test_powered_off_with_a_cold_cache(vagrant_repo: Setup, fake_vagrant: FakeVagrant) -> None:
+    repo, _ = vagrant_repo()
+    fake_vagrant.set_machine("default", state="poweroff")
+    started = time.monotonic()
+    result = hostlint("check", cwd=repo)
+    assert result.code == 3
+    assert result.stderr == "hostlint: vagrant machine 'default' is poweroff: run `vagrant up`\n"
+    assert time.monotonic() - started < 5
+    assert [call[0] for call in fake_vagrant.calls()] == ["ssh-config", "status"]
+
+
+@pytest.mark.parametrize("policy", ["fail", "skip", "local"])
+def test_powered_off_with_a_warm_cache_after_sshd_is_gone(
+        vagrant_repo: Setup, fake_vagrant: FakeVagrant, sshd_factory: SshdFactory,
+        policy: str) -> None:
+    server = sshd_factory()
+    repo, _ = vagrant_repo(server=server, config=f'on_unavailable = "{policy}"\nconnect_timeout = 3\n')
+    assert hostlint("check", cwd=repo).code == 0  # warms the cache
+    server.stop()
+    fake_vagrant.set_machine("default", state="poweroff")
+    fake_vagrant.clear_calls()
+    started = time.monotonic()
+    result = hostlint("check", cwd=repo)
+    assert time.monotonic() - started < 6
+    assert "vagrant machine 'default' is poweroff: run `vagrant up`" in result.stderr
+    assert [call[0] for call in fake_vagrant.calls()] == ["status"]
+    if policy == "fail":
+        assert (result.code, result.stdout) == (3, b"")
+        assert len(result.stderr.splitlines()) == 1
+    elif policy == "skip":
+        assert (result.code, result.stdout) == (0, b"")
+        assert "skipped" in result.stderr
+    else:
+        assert result.code == 0
+        assert result.out == f"cwd {repo}\nargs ['app.py']\n"
+
+
+def test_virtualenv_means_local_beside_a_vagrant_project(vagrant_repo: Setup,
+                                                         fake_vagrant: FakeVagrant) -> None:
+    repo, _ = vagrant_repo()
+    environ = {**os.environ, "VIRTUAL_ENV": "/opt/venv"}
+    result = hostlint("check", cwd=repo, environ=environ)
+    assert result.out == f"cwd {repo}\nargs ['app.py']\n"
+    assert fake_vagrant.calls() == []
+    detect = hostlint("detect", cwd=repo, environ=environ).out
+    assert detect.startswith("target: local\n")
+    assert "2. inside the dev environment: VIRTUAL_ENV=/opt/venv -> local" in detect
+
+
+def test_repository_in_a_subdirectory_runs_in_guest_root_plus_subdirectory(
+        vagrant_repo: Setup) -> None:
+    repo, guest = vagrant_repo(subdir="services/api")
+    result = hostlint("check", cwd=repo)
+    assert result.code == 0, result.stderr
+    assert result.out == f"cwd {guest}/services/api\nargs ['app.py']\n"
+
+
+def test_several_machines_and_none_configured_is_exit_2(vagrant_repo: Setup) -> None:
+    repo, _ = vagrant_repo(machines=("web", "db"))
+    result = hostlint("check", cwd=repo)
+    assert result.code == 2
+    assert "db, web" in result.stderr and 'machine = "NAME"' in result.stderr
+
+
+def test_configured_machine_among_several(vagrant_repo: Setup, fake_vagrant: FakeVagrant) -> None:
+    repo, _guest = vagrant_repo(machines=("web", "db"), config='[tool.hostlint.vagrant]\nmachine = "db"\n')
+    result = hostlint("check", cwd=repo)
+    assert result.code == 0, result.stderr
+    assert fake_vagrant.calls() == [["ssh-config", "db"]]
+
+
+def test_detect_shows_the_vagrant_rule_and_settings(vagrant_repo: Setup, fake_vagrant: FakeVagrant) -> None:
+    repo, guest = vagrant_repo()
+    cold = hostlint("detect", cwd=repo).out
+    assert cold.startswith("target: vagrant\n")
+    assert "machine: default" in cold and "provider: virtualbox" in cold
+    assert f"guest root: {guest}" in cold and "not cached" in cold
+    assert fake_vagrant.calls() == []  # detect never runs vagrant
+    hostlint("check", cwd=repo)
+    warm = hostlint("detect", cwd=repo).out
+    assert "cached in" in warm and "port:" in warm
+
+
+def test_vagrant_host_key_policy_never_touches_known_hosts(vagrant_repo: Setup, isolated: Path) -> None:
+    repo, _ = vagrant_repo()
+    assert hostlint("check", cwd=repo).code == 0
+    assert not (isolated / ".ssh" / "known_hosts").exists()
+
+
