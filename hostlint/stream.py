@@ -154,7 +154,9 @@ class MapPaths:
         cut = self._partial_tail(data)
         data, self._held = data[:cut], data[cut:]
         if data:
-            self._sink.write(self._pattern.sub(b"", data))
+            if any(prefix in data for prefix in self._prefixes):  # else skip the regex scan
+                data = self._pattern.sub(b"", data)
+            self._sink.write(data)
 
     def _partial_tail(self, data: bytes) -> int:
         """Where a possible prefix of a root begins at the very end of ``data``."""

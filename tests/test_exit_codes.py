@@ -47,6 +47,18 @@ def test_2_outside_a_repository_and_in_a_bare_one(tmp_path: Path) -> None:
     assert result.code == 2 and "bare repository" in result.stderr
 
 
+def test_3_when_the_target_cannot_be_used(tmp_path: Path) -> None:
+    """Port 1 on loopback: connection refused (the sshd cases are in tests/targets/)."""
+    config = linter_config("true", target='"ssh"')
+    config += '[tool.hostlint.ssh]\nhost = "127.0.0.1:1"\nroot = "/tmp"\n'
+    root = make_repo(tmp_path / "repo", config)
+    (root / "a.py").write_text("x\n")
+    git(root, "add", "a.py")
+    result = hostlint("check", cwd=root)
+    assert result.code == 3
+    assert len(result.stderr.splitlines()) == 1 and "refused" in result.stderr
+
+
 def test_70_for_a_bug_with_one_line_ending_run_with_v() -> None:
     class Stderr:
         text = ""
