@@ -106,6 +106,8 @@ def check(env: Environment, options: CheckOptions) -> ExitCode:
     finally:
         target.close()
     timer.mark("lint")
+    for job in jobs:
+        _explain(job, target, env)
     if options.timings:
         env.message(timer.report())
     code = exit_code((job.result for job in jobs), advisory=config.advisory)
@@ -115,6 +117,22 @@ def check(env: Environment, options: CheckOptions) -> ExitCode:
         if not env.is_tty:
             env.message(f"full output in {repo.common_dir / LAST_LOG}")
     return code
+
+
+#: Exit statuses the shell itself gives, and what they mean for a linter's command.
+SHELL_STATUS = {
+    127: "command not found",
+    126: "command found but not executable",
+}
+
+
+def _explain(job: Job, target: Target, env: Environment) -> None:
+    """One line when the shell, not the linter, failed (127: not found, 126: not executable)."""
+    what = SHELL_STATUS.get(job.result.returncode) if job.result.signal is None else None
+    if what:
+        env.message(f"{job.linter.name}: {what} on the {target.name} target "
+                    f"(exit {job.result.returncode}); check `command` and the PATH of the "
+                    "target's login shell")
 
 
 def collect_files(root: Path, cwd: Path, options: CheckOptions) -> list[str]:

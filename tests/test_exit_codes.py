@@ -31,6 +31,9 @@ def test_1_when_the_command_is_missing_on_the_target(tmp_path: Path) -> None:
     result = hostlint("check", cwd=_repo(tmp_path, "no-such-linter-xyz"))
     assert result.code == 1
     assert b"no-such-linter-xyz" in result.stdout  # the shell's own "not found" line
+    assert result.stderr.splitlines()[0] == (
+        "hostlint: default: command not found on the local target (exit 127); check `command` "
+        "and the PATH of the target's login shell")
 
 
 @pytest.mark.parametrize("args", [["check", "--color", "purple"], ["check", "--target", "x"],
