@@ -1,0 +1,35 @@
+"""Remote paths shown as the host sees them: `/guest/root/pkg/x.py:3:1` becomes
+`pkg/x.py:3:1`, also when the path straddles two reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.sshd import SshServer
+from tests.utils import git, hostlint, linter, linter_config, make_repo, toml_string
+
+
+def _repo(tmp_path: Path, remote_root: Path) -> Path:
+    remote_root.mkdir(parents=True)
+    config = linter_config(linter("split_path.py", str(remote_root)), target='"ssh"')
+    config += f'[tool.hostlint.ssh]\nhost = "hostlint-test"\nroot = {toml_string(str(remote_root))}\n'
+    root = make_repo(tmp_path / "repo", config)
+    (root / "a.py").write_text("x\n")
+    git(root, "add", "a.py")
+    return root
+
+
+def test_remote_paths_are_repository_relative_across_reads(tmp_path: Path, ssh_home: Path,
+                                                           sshd: SshServer) -> None:
+    root = _repo(tmp_path, tmp_path / "guest" / "root")
+    result = hostlint("check", cwd=root)
+    assert result.code == 1, result.stderr
+    assert result.out == "pkg/x.py:3:1: E999 syntax error\n"
+    assert (root / ".git" / "hostlint" / "last.log").read_text() == result.out
+
+
+def test_no_map_paths_keeps_them(tmp_path: Path, ssh_home: Path, sshd: SshServer) -> None:
+    remote = tmp_path / "guest" / "root"
+    root = _repo(tmp_path, remote)
+    result = hostlint("check", "--no-map-paths", cwd=root)
+    assert result.out == f"{remote}/pkg/x.py:3:1: E999 syntax error\n"
