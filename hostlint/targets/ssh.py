@@ -1,17 +1,19 @@
 """The SSH target: linters run on any SSH host over one paramiko connection, one session
 channel with a pty per run (fabric's ``Remote``).
 
-Public pieces, reused by the Vagrant target:
+Public pieces, reused by the Vagrant target (and importable from here):
 
 * ``Endpoint`` — where and how to connect; ``resolve(spec, environ=...)`` builds one from
-  ``~/.ssh/config`` (or from the text of ``vagrant ssh-config``).
+  ``~/.ssh/config`` (or from the text of ``vagrant ssh-config``) — see ``ssh_config``.
 * ``connect(endpoint, ...) -> Connection`` — TCP (or ProxyCommand / ProxyJump), host key
-  check against known_hosts, public-key authentication; raises ``ConnectFailed``.
+  check against known_hosts (``known_hosts``), public-key authentication; raises
+  ``ConnectFailed``.
 * ``SshTarget(connection, root=..., name=...)`` — the ``Target``; ``open_ssh_target`` does
   both steps from a ``Context``.
 * ``remote_command(root, invocation)`` — the one shell string hostlint sends.
 
-paramiko is imported only here, and this module only when a remote target is used.
+paramiko is imported only by this module and the two above, and they only when a remote
+target is used.
 """
 
 from __future__ import annotations
@@ -19,46 +21,42 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
-import glob
-import hashlib
-import hmac
-import logging
 import os
-import pwd
-import re
 import shlex
 import signal
 import socket
-import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from hostlint.errors import ConfigError, TargetUnavailable
+from hostlint.errors import ConfigError
 from hostlint.status import RunResult
 from hostlint.targets.base import Invocation, Process, split
+from hostlint.targets.known_hosts import (
+    KnownKey,
+    fingerprint,
+    known_keys,
+    prefer_known_key_types,
+    verify_host_key,
+)
+from hostlint.targets.ssh_config import (
+    DEFAULT_IDENTITIES,
+    DEFAULT_KNOWN_HOSTS,
+    GLOBAL_KNOWN_HOSTS,
+    SSH_PORT,
+    SYSTEM_CONFIG,
+    ConnectFailed,
+    Endpoint,
+    load_paramiko,
+    parse_spec,
+    resolve,
+)
 
-
-def _import_paramiko() -> None:
-    """Import paramiko without ``invoke``, which paramiko.config loads only for ``Match exec``
-    and which costs ~50 ms per check. A config that uses ``Match exec`` gets it on demand."""
-    if "paramiko" in sys.modules:
-        return
-    blocked = "invoke" not in sys.modules
-    if blocked:
-        sys.modules["invoke"] = None  # type: ignore[assignment]
-    try:
-        import paramiko  # noqa: F401
-    finally:
-        if blocked and sys.modules.get("invoke", 0) is None:
-            del sys.modules["invoke"]
-
-
-_import_paramiko()
+load_paramiko()  # done already by importing ssh_config; it must come before `import paramiko`
 
 import paramiko  # noqa: E402
 from paramiko.common import (  # noqa: E402
@@ -67,324 +65,21 @@ from paramiko.common import (  # noqa: E402
     MSG_REQUEST_SUCCESS,
     cMSG_GLOBAL_REQUEST,
 )
+from paramiko.pkey import UnknownKeyType  # noqa: E402
 
 if TYPE_CHECKING:
     from hostlint.environment import Environment
     from hostlint.targets import Context
 
-logging.getLogger("paramiko").addHandler(logging.NullHandler())
-
-SSH_PORT = 22
 #: One remote command line, all of it: Linux caps one ``sh -c`` argument at 128 KiB, and
 #: OpenSSH's sshd resets the connection on oversized exec requests.
 REMOTE_COMMAND_BYTES = 64 * 1024
 #: Terminal settings when hostlint's stdout is not a terminal.
 DEFAULT_TERM, DEFAULT_SIZE = "xterm-256color", (120, 40)
-DEFAULT_IDENTITIES = ("~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa")
-DEFAULT_KNOWN_HOSTS = ("~/.ssh/known_hosts", "~/.ssh/known_hosts2")
-GLOBAL_KNOWN_HOSTS = ("/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2")
-SYSTEM_CONFIG = "/etc/ssh/ssh_config"
 KEEPALIVE = "keepalive@openssh.com"
 #: Reason codes with which a server refuses a session channel when it has too many (OpenSSH
 #: beyond MaxSessions says "connect failed", others "administratively prohibited").
 SESSION_LIMIT_CODES = (1, 2)
-
-
-class ConnectFailed(TargetUnavailable):
-    """A connection that could not be made (exit 3); ``reason`` says which step failed:
-    ``resolve``, ``refused``, ``timeout``, ``unreachable``, ``protocol``, ``host-key-unknown``,
-    ``host-key-changed``, ``host-key-revoked``, ``auth``, ``proxy``, ``lost``."""
-
-    def __init__(self, reason: str, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.reason = reason
-
-
-# --------------------------------------------------------------------------------------
-# Where to connect: [user@]host[:port] and ~/.ssh/config
-# --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """Everything needed to reach one SSH host; no key material."""
-
-    host: str
-    port: int = SSH_PORT
-    user: str = field(default_factory=lambda: pwd.getpwuid(os.getuid()).pw_name)
-    identity_files: tuple[str, ...] = ()
-    identities_only: bool = False
-    proxy_command: str | None = None
-    proxy_jump: str | None = None
-    known_hosts: tuple[str, ...] = ()
-    check_host_key: bool = True
-    alias: str = ""
-    host_key_alias: str | None = None
-    use_agent: bool = True
-
-    @property
-    def label(self) -> str:
-        """How messages name this host: the alias as written, and where it leads."""
-        return f"{self.alias} ({self.address})" if self.is_alias else self.address
-
-    @property
-    def address(self) -> str:
-        return f"{self.user}@{self.host}" + (f":{self.port}" if self.port != SSH_PORT else "")
-
-    @property
-    def is_alias(self) -> bool:
-        """Was the host given by a name that ~/.ssh/config (or Vagrant) maps elsewhere?"""
-        return bool(self.alias) and _spec_host(self.alias) != self.host
-
-    @property
-    def for_alias(self) -> str:
-        return f" (for {self.alias})" if self.is_alias else ""
-
-    @property
-    def known_hosts_name(self) -> str:
-        """The name known_hosts files store this host under."""
-        name = self.host_key_alias or self.host
-        return name if self.port == SSH_PORT or self.host_key_alias else f"[{name}]:{self.port}"
-
-
-def parse_spec(spec: str) -> tuple[str | None, str, int | None]:
-    """``[user@]host[:port]`` (``[v6addr]:port`` too) → (user, host, port)."""
-    user, _, rest = spec.rpartition("@")
-    port: int | None = None
-    if rest.startswith("["):
-        host, _, tail = rest[1:].partition("]")
-        if tail.startswith(":") and tail[1:].isdigit():
-            port = int(tail[1:])
-    elif rest.count(":") == 1 and rest.rpartition(":")[2].isdigit():
-        host, _, number = rest.rpartition(":")
-        port = int(number)
-    else:
-        host = rest
-    if not host or (port is not None and not 0 < port < 65536):
-        raise ConfigError(f"ssh host {spec!r} is not an alias or [user@]host[:port]",
-                          hint="set [tool.hostlint.ssh] host to an alias from ~/.ssh/config "
-                          "or user@host:port")
-    return user or None, host, port
-
-
-def _spec_host(spec: str) -> str | None:
-    try:
-        return parse_spec(spec)[1]
-    except ConfigError:
-        return None
-
-
-def resolve(spec: str, *, environ: Mapping[str, str], ssh_config: str | None = None) -> Endpoint:
-    """The endpoint for ``spec`` (an alias or ``[user@]host[:port]``), with the settings
-    ``~/.ssh/config`` and ``/etc/ssh/ssh_config`` give it — or, when ``ssh_config`` is the text
-    of a config (``vagrant ssh-config``), with that text only; then its
-    ``StrictHostKeyChecking no`` is honoured (Vagrant guests): any host key is accepted and
-    nothing is written. From the user's own config, host keys are always checked."""
-    home = environ.get("HOME") or os.path.expanduser("~")
-    user, host, port = parse_spec(spec)
-    options = _lookup(host, home=home, text=ssh_config)
-    hostname = options.get("hostname", host)
-    try:
-        port = port or int(options.get("port", SSH_PORT))
-    except ValueError:
-        raise ConfigError(f"ssh config: Port {options.get('port')!r} for {spec} is not a number",
-                          hint="fix ~/.ssh/config") from None
-    user = user or options.get("user") or pwd.getpwuid(os.getuid()).pw_name
-    identities = tuple(_expand(p, home) for p in options.get("identityfile", []))
-    if not identities and ssh_config is None:
-        identities = tuple(p for p in (_expand(d, home) for d in DEFAULT_IDENTITIES) if os.path.exists(p))
-    known = _files(options.get("userknownhostsfile"), DEFAULT_KNOWN_HOSTS, home)
-    known += _files(options.get("globalknownhostsfile"), GLOBAL_KNOWN_HOSTS, home)
-    strict = str(options.get("stricthostkeychecking", "yes")).lower()
-    proxy_jump = options.get("proxyjump")
-    return Endpoint(
-        host=hostname,
-        port=port,
-        user=user,
-        identity_files=identities,
-        identities_only=str(options.get("identitiesonly", "no")).lower() == "yes",
-        proxy_command=options.get("proxycommand") or None,
-        proxy_jump=None if not proxy_jump or proxy_jump.lower() == "none" else proxy_jump,
-        known_hosts=known,
-        check_host_key=not (ssh_config is not None and strict in ("no", "off")),
-        alias=spec,
-        host_key_alias=options.get("hostkeyalias"),
-        use_agent=bool(environ.get("SSH_AUTH_SOCK")),
-    )
-
-
-def _lookup(host: str, *, home: str, text: str | None) -> dict[str, Any]:
-    if text is None:
-        parts = [_read_config(Path(home, ".ssh", "config"), Path(home, ".ssh")),
-                 _read_config(Path(SYSTEM_CONFIG), Path(SYSTEM_CONFIG).parent)]
-        text = "\n".join(parts)
-    try:
-        config = paramiko.SSHConfig.from_text(text)
-        try:
-            return dict(config.lookup(host))
-        except ImportError:  # ``Match exec`` needs invoke, which _import_paramiko held back
-            import invoke
-            import paramiko.config as config_module
-
-            config_module.invoke = invoke  # type: ignore[attr-defined]
-            return dict(config.lookup(host))
-    except paramiko.ssh_exception.ConfigParseError as exc:
-        raise ConfigError(f"ssh config: {exc}", hint="fix ~/.ssh/config") from None
-
-
-def _read_config(path: Path, base: Path, depth: int = 0) -> str:
-    """A config file's text with its ``Include`` lines replaced by the included files (which
-    paramiko does not read itself)."""
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return ""
-    lines: list[str] = []
-    for line in text.splitlines():
-        words = line.split(None, 1)
-        if depth < 16 and len(words) == 2 and words[0].lower() == "include":
-            for pattern in shlex.split(words[1]):
-                pattern = os.path.expanduser(pattern)
-                full = pattern if os.path.isabs(pattern) else str(base / pattern)
-                lines.extend(_read_config(Path(p), base, depth + 1) for p in sorted(glob.glob(full)))
-        else:
-            lines.append(line)
-    return "\n".join(lines)
-
-
-def _expand(path: str, home: str) -> str:
-    if path == "~" or path.startswith("~/"):
-        path = home + path[1:]
-    return path.replace("%d", home).replace("%%", "%")
-
-
-def _files(value: str | None, default: Sequence[str], home: str) -> tuple[str, ...]:
-    names = shlex.split(value) if value else list(default)
-    return tuple(_expand(n, home) for n in names if n.lower() != "none")
-
-
-# --------------------------------------------------------------------------------------
-# Host keys
-# --------------------------------------------------------------------------------------
-
-
-def fingerprint(key: paramiko.PKey) -> str:
-    """``SHA256:<base64, no padding>``, exactly as ``ssh-keygen -l`` prints it."""
-    digest = hashlib.sha256(key.asbytes()).digest()
-    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")
-
-
-@dataclass(frozen=True)
-class KnownKey:
-    where: str  # file:line
-    marker: str | None  # "@revoked", "@cert-authority" or None
-    key_type: str
-    blob: bytes
-
-
-def known_keys(files: Sequence[str], name: str) -> list[KnownKey]:
-    """Every known_hosts entry for ``name`` (hashed entries and ``[host]:port`` included);
-    ``@revoked`` entries are returned for any host."""
-    found = []
-    for path in files:
-        try:
-            lines = Path(path).read_text(errors="replace").splitlines()
-        except OSError:
-            continue
-        for number, line in enumerate(lines, 1):
-            fields = line.split()
-            if not fields or fields[0].startswith("#"):
-                continue
-            marker = fields.pop(0) if fields[0].startswith("@") else None
-            if len(fields) < 3:
-                continue
-            try:
-                blob = base64.b64decode(fields[2], validate=True)
-            except ValueError:
-                continue
-            if marker == "@revoked" or _host_matches(fields[0], name):
-                found.append(KnownKey(f"{path}:{number}", marker, fields[1], blob))
-    return found
-
-
-def _host_matches(patterns: str, name: str) -> bool:
-    matched = False
-    for pattern in patterns.split(","):
-        negated = pattern.startswith("!")
-        pattern = pattern[1:] if negated else pattern
-        if pattern.startswith("|1|"):
-            salt, _, digest = pattern[3:].partition("|")
-            try:
-                mac = hmac.new(base64.b64decode(salt), name.encode(), hashlib.sha1).digest()
-                hit = hmac.compare_digest(mac, base64.b64decode(digest))
-            except ValueError:
-                hit = False
-        else:
-            hit = _wildcard(pattern).fullmatch(name.lower()) is not None
-        if hit and negated:
-            return False
-        matched = matched or hit
-    return matched
-
-
-def _wildcard(pattern: str) -> re.Pattern[str]:
-    """An ssh pattern (only ``*`` and ``?`` are special: ``[host]:port`` is literal)."""
-    parts = (".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern.lower())
-    return re.compile("".join(parts), re.DOTALL)
-
-
-def verify_host_key(endpoint: Endpoint, key: paramiko.PKey) -> None:
-    """Raise ``ConnectFailed`` unless known_hosts vouches for ``key``."""
-    if not endpoint.check_host_key:
-        return
-    name = endpoint.known_hosts_name
-    blob = key.asbytes()
-    entries = known_keys(endpoint.known_hosts, name)
-    shown = f"{key.algorithm_name} key {fingerprint(key)}"
-    for entry in entries:
-        if entry.marker == "@revoked" and entry.blob == blob:
-            raise ConnectFailed(
-                "host-key-revoked", f"host key of {endpoint.label} is REVOKED ({entry.where}): "
-                f"{shown}; nothing was run", hint="contact the host's administrator")
-    plain = [e for e in entries if e.marker is None]
-    if any(e.blob == blob for e in plain):
-        return
-    changed = [e for e in plain if e.key_type == key.get_name()]
-    if changed:
-        raise ConnectFailed(
-            "host-key-changed",
-            f"WARNING: HOST KEY CHANGED for {endpoint.label}: it presents {shown}, but "
-            f"{changed[0].where} holds a different {key.algorithm_name} key; someone may be "
-            "intercepting the connection; nothing was run",
-            hint=f"if the host was reinstalled, check the new fingerprint with its administrator, "
-            f"then `ssh-keygen -R {shlex.quote(name)}` and trust it again",
-        )
-    other = f" (keys of other types are known: {plain[0].where})" if plain else ""
-    scan = shlex.join(["ssh-keyscan", *(["-p", str(endpoint.port)] if endpoint.port != SSH_PORT else []),
-                       "-t", key.get_name(), endpoint.host])
-    raise ConnectFailed(
-        "host-key-unknown",
-        f"host key of {endpoint.label} is not known: {shown}{other}; nothing was run",
-        hint=f"if that fingerprint is the host's, trust it with `{scan} >> ~/.ssh/known_hosts` "
-        f"(or connect once with `ssh {endpoint.alias or name}` and answer yes)",
-    )
-
-
-def _prefer_known_key_types(transport: paramiko.Transport, endpoint: Endpoint) -> None:
-    """Ask for a host key type known_hosts already holds (as OpenSSH does), so a host with
-    several keys is not reported unknown just because it offered another type first."""
-    known = {e.key_type for e in known_keys(endpoint.known_hosts, endpoint.known_hosts_name)
-             if e.marker is None}
-    if not known:
-        return
-    options = transport.get_security_options()
-    algorithms = list(options.key_types)
-
-    def rank(algorithm: str) -> int:
-        base = "ssh-rsa" if algorithm.startswith("rsa-sha2-") else algorithm
-        return 0 if base in known else 1
-
-    options.key_types = sorted(algorithms, key=rank)
 
 
 # --------------------------------------------------------------------------------------
@@ -676,7 +371,7 @@ def _channel_to(jump: Connection, endpoint: Endpoint, timeout: float) -> paramik
 def _handshake(endpoint: Endpoint, sock: Any, timeout: float) -> _Transport:
     transport = _Transport(sock)
     transport.banner_timeout = transport.handshake_timeout = transport.auth_timeout = timeout
-    _prefer_known_key_types(transport, endpoint)
+    prefer_known_key_types(transport, endpoint)
     error: BaseException | None = None
     try:
         transport.start_client(timeout=timeout)
@@ -763,13 +458,9 @@ def _keys(endpoint: Endpoint, agent: paramiko.Agent | None
             keys.append((f"{path} (via ssh-agent)", by_blob[public]))
             used.add(public)
             continue
-        try:
-            key = paramiko.PKey.from_path(path)
-        except paramiko.PasswordRequiredException:
-            notes.append(f"{path} (encrypted, and not in the ssh-agent: skipped)")
-            continue
-        except (paramiko.SSHException, OSError, ValueError) as exc:
-            notes.append(f"{path} (unreadable: {exc})")
+        key = _load_key(path)
+        if isinstance(key, str):
+            notes.append(f"{path} ({key})")
             continue
         keys.append((f"{path} ({key.algorithm_name} {fingerprint(key)})", key))
         used.add(key.asbytes())
@@ -777,6 +468,28 @@ def _keys(endpoint: Endpoint, agent: paramiko.Agent | None
         keys.extend((f"ssh-agent key {_comment(k)}({k.algorithm_name} {fingerprint(k)})", k)
                     for k in agent_keys if k.asbytes() not in used)
     return keys, notes
+
+
+_ENCRYPTED = "encrypted, and not in the ssh-agent: skipped"
+
+
+def _load_key(path: str) -> paramiko.PKey | str:
+    """The private key in ``path``, or why it is not offered. paramiko (3.2+) loads keys with
+    ``cryptography``, which reports a passphrase it was not given as a TypeError, and a key
+    type it cannot use (DSA) raises its own ``UnknownKeyType``: neither is an SSHException."""
+    try:
+        return paramiko.PKey.from_path(path)
+    except paramiko.PasswordRequiredException:
+        return _ENCRYPTED
+    except TypeError as exc:
+        if "password" not in str(exc).lower():
+            raise
+        return _ENCRYPTED
+    except UnknownKeyType as exc:
+        kind = getattr(exc.key_type, "__name__", None) or str(exc.key_type)
+        return f"unsupported key type {kind.removesuffix('PrivateKey')}: skipped"
+    except (paramiko.SSHException, OSError, ValueError) as exc:
+        return f"unreadable: {exc}"
 
 
 def _agent(endpoint: Endpoint, environ: Mapping[str, str] | None) -> paramiko.Agent | None:
@@ -816,12 +529,13 @@ def _public_blob(path: str) -> bytes | None:
 
 
 def remote_command(root: str, invocation: Invocation) -> str:
-    """THE shell string hostlint sends: no ``\\r`` from the pty and no echo of the Ctrl-C that
-    ``interrupt`` types (``stty``, which needs the pty as stdin, so it comes first), stdin at
-    end-of-file, into the root, then the configured command verbatim with every file name
-    quoted as one word."""
+    """THE shell string hostlint sends: the pty passes output bytes untouched (``-opost``: no
+    ``\\r`` before ``\\n``, no tab expansion or case mapping, whatever the system or the login
+    files set) and does not echo the Ctrl-C that ``interrupt`` types (``stty``, which needs
+    the pty as stdin, so it comes first), stdin at end-of-file, into the root, then the
+    configured command verbatim with every file name quoted as one word."""
     words = [invocation.command, *(shlex.quote(name) for name in invocation.files)]
-    return (f"stty -onlcr -echo 2>/dev/null; exec </dev/null; cd -- {shlex.quote(root)} || exit 1; "
+    return (f"stty -opost -echo 2>/dev/null; exec </dev/null; cd -- {shlex.quote(root)} || exit 1; "
             + " ".join(words))
 
 
@@ -1012,3 +726,35 @@ def describe_endpoint(endpoint: Endpoint, *, root: str) -> list[tuple[str, str]]
         ("proxy", proxy),
         ("root", root),
     ]
+
+
+__all__ = [
+    "DEFAULT_IDENTITIES",
+    "DEFAULT_KNOWN_HOSTS",
+    "DEFAULT_SIZE",
+    "DEFAULT_TERM",
+    "GLOBAL_KNOWN_HOSTS",
+    "KEEPALIVE",
+    "REMOTE_COMMAND_BYTES",
+    "SESSION_LIMIT_CODES",
+    "SSH_PORT",
+    "SYSTEM_CONFIG",
+    "ConnectFailed",
+    "Connection",
+    "Endpoint",
+    "KnownKey",
+    "SshProcess",
+    "SshTarget",
+    "Terminal",
+    "connect",
+    "describe",
+    "describe_endpoint",
+    "fingerprint",
+    "known_keys",
+    "open_ssh_target",
+    "open_target",
+    "parse_spec",
+    "remote_command",
+    "resolve",
+    "verify_host_key",
+]

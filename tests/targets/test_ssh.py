@@ -4,6 +4,7 @@ machine, so the "remote" root is the test repository itself and remote processes
 
 from __future__ import annotations
 
+import ast
 import os
 import pwd
 import re
@@ -205,7 +206,7 @@ def test_remote_command_quotes_every_name_for_sh_and_bash(tmp_path: Path) -> Non
     names = (*HOSTILE, NON_UTF8, "", " ", "'", "\\", "a\nb", "~user", "!bang", "{a,b}", "é")
     invocation = Invocation("printf '%s\\0'", names)
     command = ssh.remote_command(str(tmp_path), invocation)
-    assert command.index("stty -onlcr") < command.index("exec </dev/null")  # stty needs the tty
+    assert command.index("stty -opost") < command.index("exec </dev/null")  # stty needs the tty
     for shell in ("/bin/sh", "/bin/bash"):
         proc = subprocess.run([shell, "-c", os.fsencode(command)], cwd="/", capture_output=True,
                               stdin=subprocess.DEVNULL, check=True)
@@ -624,12 +625,37 @@ def test_detect_shows_the_resolved_settings_and_no_key_material(sshd: SshServer,
     assert "PRIVATE KEY" not in out
 
 
-def test_a_local_check_never_imports_paramiko(tmp_path: Path) -> None:
+@pytest.mark.parametrize("args, code", [(("check",), 1), (("hook", "pre-commit"), 1), (("detect",), 0)])
+def test_a_local_check_never_imports_paramiko(tmp_path: Path, args: tuple[str, ...], code: int) -> None:
     root = make_repo(tmp_path / "repo", f"[tool.hostlint]\ncommand = {toml_string(linter('fail.py'))}\n")
     stage(root, "a.py")
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "hostlint", "check"], cwd=root,
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "hostlint", *args], cwd=root,
                           capture_output=True, text=True, env=child_env(), stdin=subprocess.DEVNULL,
                           check=False)
-    assert proc.returncode == 1, proc.stderr
-    assert "hostlint.check" in proc.stderr  # importtime did report
-    assert "paramiko" not in proc.stderr and "hostlint.targets.ssh" not in proc.stderr
+    assert proc.returncode == code, proc.stderr
+    loaded = {line.rpartition("|")[2].strip() for line in proc.stderr.splitlines()
+              if line.startswith("import time:")}
+    assert "hostlint.detect" in loaded  # importtime did report
+    assert not [m for m in loaded if m in REMOTE_ONLY or m.startswith(("paramiko.", "vagrant."))]
+
+
+#: Modules the hook and local checks load: none of them may import the remote targets.
+LOCAL_PATH = ("__main__.py", "check.py", "config.py", "detect.py", "environment.py", "errors.py",
+              "files.py", "git.py", "status.py", "stream.py", "targets/__init__.py", "targets/base.py",
+              "targets/local.py", "targets/vagrant_record.py")
+REMOTE_ONLY = ("paramiko", "vagrant", "hostlint.targets.ssh", "hostlint.targets.ssh_config",
+               "hostlint.targets.known_hosts", "hostlint.targets.vagrant")
+
+
+@pytest.mark.parametrize("name", LOCAL_PATH)
+def test_local_path_modules_never_import_the_remote_targets(name: str) -> None:
+    """Not even lazily: the registry (targets/__init__.py) imports them by name, on use."""
+    tree = ast.parse((Path(ssh.__file__).parents[1] / name).read_text())
+    imported: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+            imported.update(f"{node.module}.{alias.name}" for alias in node.names)
+    assert not [m for m in imported if m in REMOTE_ONLY or m.startswith(("paramiko.", "vagrant."))]

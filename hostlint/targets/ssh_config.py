@@ -1,0 +1,235 @@
+"""Where to connect: ``[user@]host[:port]`` and ``~/.ssh/config`` → an ``Endpoint``.
+
+``resolve(spec, environ=...)`` reads the user's config and ``/etc/ssh/ssh_config`` (with their
+``Include`` lines expanded, which paramiko does not do), or only the text it is given (what
+``vagrant ssh-config`` prints). ``ConnectFailed`` is the error every later step of reaching
+an endpoint raises (host key, authentication, connection).
+
+paramiko is first imported here, without ``invoke``; this module is imported only when a
+remote target is used.
+"""
+
+from __future__ import annotations
+
+import glob
+import logging
+import os
+import pwd
+import shlex
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hostlint.errors import ConfigError, TargetUnavailable
+
+
+def load_paramiko() -> None:
+    """Import paramiko without ``invoke``, which paramiko.config loads only for ``Match exec``
+    and which costs ~50 ms per check. A config that uses ``Match exec`` gets it on demand."""
+    if "paramiko" in sys.modules:
+        return
+    blocked = "invoke" not in sys.modules
+    if blocked:
+        sys.modules["invoke"] = None  # type: ignore[assignment]
+    try:
+        import paramiko  # noqa: F401
+    finally:
+        if blocked and sys.modules.get("invoke", 0) is None:
+            del sys.modules["invoke"]
+
+
+load_paramiko()
+
+import paramiko  # noqa: E402
+
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
+
+SSH_PORT = 22
+DEFAULT_IDENTITIES = ("~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa")
+DEFAULT_KNOWN_HOSTS = ("~/.ssh/known_hosts", "~/.ssh/known_hosts2")
+GLOBAL_KNOWN_HOSTS = ("/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2")
+SYSTEM_CONFIG = "/etc/ssh/ssh_config"
+
+
+class ConnectFailed(TargetUnavailable):
+    """A connection that could not be made (exit 3); ``reason`` says which step failed:
+    ``resolve``, ``refused``, ``timeout``, ``unreachable``, ``protocol``, ``host-key-unknown``,
+    ``host-key-changed``, ``host-key-revoked``, ``auth``, ``proxy``, ``lost``."""
+
+    def __init__(self, reason: str, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Everything needed to reach one SSH host; no key material."""
+
+    host: str
+    port: int = SSH_PORT
+    user: str = field(default_factory=lambda: pwd.getpwuid(os.getuid()).pw_name)
+    identity_files: tuple[str, ...] = ()
+    identities_only: bool = False
+    proxy_command: str | None = None
+    proxy_jump: str | None = None
+    known_hosts: tuple[str, ...] = ()
+    check_host_key: bool = True
+    alias: str = ""
+    host_key_alias: str | None = None
+    use_agent: bool = True
+
+    @property
+    def label(self) -> str:
+        """How messages name this host: the alias as written, and where it leads."""
+        return f"{self.alias} ({self.address})" if self.is_alias else self.address
+
+    @property
+    def address(self) -> str:
+        return f"{self.user}@{self.host}" + (f":{self.port}" if self.port != SSH_PORT else "")
+
+    @property
+    def is_alias(self) -> bool:
+        """Was the host given by a name that ~/.ssh/config (or Vagrant) maps elsewhere?"""
+        return bool(self.alias) and _spec_host(self.alias) != self.host
+
+    @property
+    def for_alias(self) -> str:
+        return f" (for {self.alias})" if self.is_alias else ""
+
+    @property
+    def known_hosts_name(self) -> str:
+        """The name known_hosts files store this host under."""
+        name = self.host_key_alias or self.host
+        return name if self.port == SSH_PORT or self.host_key_alias else f"[{name}]:{self.port}"
+
+
+def parse_spec(spec: str) -> tuple[str | None, str, int | None]:
+    """``[user@]host[:port]`` (``[v6addr]:port`` too) → (user, host, port)."""
+    user, _, rest = spec.rpartition("@")
+    port: int | None = None
+    if rest.startswith("["):
+        host, _, tail = rest[1:].partition("]")
+        if tail.startswith(":") and tail[1:].isdigit():
+            port = int(tail[1:])
+    elif rest.count(":") == 1 and rest.rpartition(":")[2].isdigit():
+        host, _, number = rest.rpartition(":")
+        port = int(number)
+    else:
+        host = rest
+    if not host or (port is not None and not 0 < port < 65536):
+        raise ConfigError(f"ssh host {spec!r} is not an alias or [user@]host[:port]",
+                          hint="set [tool.hostlint.ssh] host to an alias from ~/.ssh/config "
+                          "or user@host:port")
+    return user or None, host, port
+
+
+def _spec_host(spec: str) -> str | None:
+    try:
+        return parse_spec(spec)[1]
+    except ConfigError:
+        return None
+
+
+def resolve(spec: str, *, environ: Mapping[str, str], ssh_config: str | None = None) -> Endpoint:
+    """The endpoint for ``spec`` (an alias or ``[user@]host[:port]``), with the settings
+    ``~/.ssh/config`` and ``/etc/ssh/ssh_config`` give it — or, when ``ssh_config`` is the text
+    of a config (``vagrant ssh-config``), with that text only; then its
+    ``StrictHostKeyChecking no`` is honoured (Vagrant guests): any host key is accepted and
+    nothing is written. From the user's own config, host keys are always checked."""
+    home = environ.get("HOME") or os.path.expanduser("~")
+    user, host, port = parse_spec(spec)
+    options = _lookup(host, home=home, text=ssh_config)
+    hostname = options.get("hostname", host)
+    try:
+        port = port or int(options.get("port", SSH_PORT))
+    except ValueError:
+        raise ConfigError(f"ssh config: Port {options.get('port')!r} for {spec} is not a number",
+                          hint="fix ~/.ssh/config") from None
+    user = user or options.get("user") or pwd.getpwuid(os.getuid()).pw_name
+    identities = tuple(_expand(p, home) for p in options.get("identityfile", []))
+    if not identities and ssh_config is None:
+        identities = tuple(p for p in (_expand(d, home) for d in DEFAULT_IDENTITIES) if os.path.exists(p))
+    known = _files(options.get("userknownhostsfile"), DEFAULT_KNOWN_HOSTS, home)
+    known += _files(options.get("globalknownhostsfile"), GLOBAL_KNOWN_HOSTS, home)
+    strict = str(options.get("stricthostkeychecking", "yes")).lower()
+    proxy_jump = options.get("proxyjump")
+    return Endpoint(
+        host=hostname,
+        port=port,
+        user=user,
+        identity_files=identities,
+        identities_only=str(options.get("identitiesonly", "no")).lower() == "yes",
+        proxy_command=options.get("proxycommand") or None,
+        proxy_jump=None if not proxy_jump or proxy_jump.lower() == "none" else proxy_jump,
+        known_hosts=known,
+        check_host_key=not (ssh_config is not None and strict in ("no", "off")),
+        alias=spec,
+        host_key_alias=options.get("hostkeyalias"),
+        use_agent=bool(environ.get("SSH_AUTH_SOCK")),
+    )
+
+
+def _lookup(host: str, *, home: str, text: str | None) -> dict[str, Any]:
+    if text is None:
+        parts = [_read_config(Path(home, ".ssh", "config"), Path(home, ".ssh")),
+                 _read_config(Path(SYSTEM_CONFIG), Path(SYSTEM_CONFIG).parent)]
+        text = "\n".join(parts)
+    try:
+        config = paramiko.SSHConfig.from_text(text)
+        try:
+            return dict(config.lookup(host))
+        except ImportError:  # ``Match exec`` needs invoke, which load_paramiko held back
+            import invoke
+            import paramiko.config as config_module
+
+            config_module.invoke = invoke  # type: ignore[attr-defined]
+            return dict(config.lookup(host))
+    except paramiko.ssh_exception.ConfigParseError as exc:
+        raise ConfigError(f"ssh config: {exc}", hint="fix ~/.ssh/config") from None
+
+
+def _read_config(path: Path, base: Path, depth: int = 0) -> str:
+    """A config file's text with its ``Include`` lines replaced by the included files (which
+    paramiko does not read itself)."""
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return ""
+    lines: list[str] = []
+    for line in text.splitlines():
+        words = line.split(None, 1)
+        if depth < 16 and len(words) == 2 and words[0].lower() == "include":
+            for pattern in shlex.split(words[1]):
+                pattern = os.path.expanduser(pattern)
+                full = pattern if os.path.isabs(pattern) else str(base / pattern)
+                lines.extend(_read_config(Path(p), base, depth + 1) for p in sorted(glob.glob(full)))
+        else:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def _expand(path: str, home: str) -> str:
+    if path == "~" or path.startswith("~/"):
+        path = home + path[1:]
+    return path.replace("%d", home).replace("%%", "%")
+
+
+def _files(value: str | None, default: Sequence[str], home: str) -> tuple[str, ...]:
+    names = shlex.split(value) if value else list(default)
+    return tuple(_expand(n, home) for n in names if n.lower() != "none")
+
+
+__all__ = [
+    "DEFAULT_IDENTITIES",
+    "DEFAULT_KNOWN_HOSTS",
+    "GLOBAL_KNOWN_HOSTS",
+    "SSH_PORT",
+    "SYSTEM_CONFIG",
+    "ConnectFailed",
+    "Endpoint",
+    "load_paramiko",
+    "parse_spec",
+    "resolve",
+]
