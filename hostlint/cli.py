@@ -134,11 +134,13 @@ def uninstall(
 def detect(
     ctx: typer.Context,
     target: Annotated[str | None, typer.Option(help="auto | local | vagrant | ssh")] = None,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Tracebacks and details.")] = False,
 ) -> int:
     """Print the target `check` would use here, and every rule that led there."""
     from hostlint.detect import report as detect_report
 
     env = _env(ctx)
+    env.verbose = env.verbose or verbose
     env.stdout.write(detect_report(env, target=target).encode())
     env.stdout.flush()
     return 0

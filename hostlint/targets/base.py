@@ -169,6 +169,7 @@ def _stop(process: Process, sink: Sink) -> RunResult:
         if not data:
             return process.wait()
         sink.write(data)
+        sink.flush()
     process.kill()
     return process.wait()
 

@@ -1,0 +1,434 @@
+"""Issue 6, the remote half: faults, hostile input and load against the real sshd
+(tests/sshd.py). The server runs on this machine, so remote processes show in /proc.
+
+Every test that signals hostlint waits for the remote linter's ``ready`` line first: before
+it, the remote shell may still be in ``~/.bashrc`` (``pyenv rehash`` holds a lock there;
+see tests/sshd.py)."""
+
+from __future__ import annotations
+
+import os
+import re
+import select
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import dsa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hostlint.status import RunResult
+from hostlint.targets import ssh
+from hostlint.targets.base import GRACE_SECONDS, Invocation
+from tests.sshd import SshServer
+from tests.targets.test_ssh import (
+    ALIAS,
+    alive,
+    gone_within,
+    popen_check,
+    read_ready,
+    run_on,
+    ssh_config,
+    ssh_repo,
+)
+from tests.test_check import stage
+from tests.utils import child_env, hostlint, hostlint_argv, linter, make_repo
+
+# -- the bytes a linter writes ---------------------------------------------------------------
+
+RED, BOLD_GREEN, RESET, SGR0 = b"\x1b[31m", b"\x1b[1;32m", b"\x1b[0m", b"\x1b(B"
+#: (bytes, is a colour sequence): all 256 byte values, invalid UTF-8, progress-bar ``\r``s,
+#: the linter's own ``\r\n``, colours (sgr0's ``ESC ( B`` too), a 1 MB last line without
+#: a newline.
+PARTS = (
+    (bytes(range(256)), False),
+    (b"\ninvalid utf-8: \xff\xfe\xc3\x28 \xed\xa0\x80 \xe2\x82\n", False),
+    (b"progress 10%\rprogress 20%\rdone\n", False),
+    (RED, True), (b"red", False), (RESET, True),
+    (BOLD_GREEN, True), (b"ok", False), (RESET, True), (SGR0, True),
+    (b"\ttab\x08\x08back\r\n", False),
+    (b"L" * 1_000_000, False),
+)
+PAYLOAD = b"".join(data for data, _ in PARTS)
+UNCOLOURED = b"".join(data for data, colour in PARTS if not colour)
+#: What hostlint strips (stream.py's definition, restated): SGR and ``ESC ( B``.
+SGR = re.compile(rb"\x1b\[[0-9;:]*m|\x1b\(B")
+
+
+def test_the_payload_holds_what_it_claims() -> None:
+    assert set(PAYLOAD) == set(range(256))
+    assert not SGR.search(UNCOLOURED)  # only the colour parts are colour sequences
+    assert SGR.sub(b"", PAYLOAD) == UNCOLOURED
+    assert not PAYLOAD.endswith(b"\n") and b"\rprogress" in PAYLOAD
+
+
+def bytes_repo(tmp_path: Path, payload: bytes, chunk: int) -> Path:
+    source = tmp_path / "payload.bin"
+    source.write_bytes(payload)
+    return ssh_repo(tmp_path, linter("bytes_out.py", str(source), str(chunk)), "a.py")
+
+
+@dataclass
+class Outcome:
+    code: int
+    stdout: bytes
+    stderr: str
+
+
+def check_to_files(root: Path, *args: str, timeout: float = 60) -> Outcome:
+    """``hostlint check ARGS`` in its own session, stdout and stderr to files (no terminal)."""
+    out, err = root.parent / f"out.{os.getpid()}", root.parent / f"err.{os.getpid()}"
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        code = subprocess.run(hostlint_argv("check", *args), cwd=root, stdout=stdout, stderr=stderr,
+                              stdin=subprocess.DEVNULL, env=child_env(), start_new_session=True,
+                              timeout=timeout, check=False).returncode
+    return Outcome(code, out.read_bytes(), err.read_text(errors="replace"))
+
+
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("color, chunk, expected", [
+    ("always", 65536, PAYLOAD),
+    ("always", 7, PAYLOAD),
+    ("never", 7, UNCOLOURED),  # 7-byte writes cut escape sequences between reads
+])
+def test_every_byte_arrives_unchanged_over_ssh(ssh_home: Path, tmp_path: Path, color: str, chunk: int,
+                                               expected: bytes) -> None:
+    root = bytes_repo(tmp_path, PAYLOAD, chunk)
+    result = check_to_files(root, "--color", color)
+    assert result.code == 0, result.stderr
+    assert result.stderr == ""
+    assert len(result.stdout) == len(expected)
+    assert result.stdout == expected
+    assert (root / ".git" / "hostlint" / "last.log").read_bytes() == UNCOLOURED
+
+
+@pytest.fixture(scope="module")
+def shared_target(sshd: SshServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ssh.SshTarget]:
+    """One connection for many runs (no ~/.ssh: the endpoint is built from the server)."""
+    work = tmp_path_factory.mktemp("shared-target")
+    known_hosts = work / "known_hosts"
+    known_hosts.write_text(sshd.known_hosts_line + "\n")
+    endpoint = ssh.Endpoint(host=sshd.host, port=sshd.port, user=sshd.user,
+                            identity_files=(str(sshd.client_key),), identities_only=True,
+                            known_hosts=(str(known_hosts),), use_agent=False)
+    connection = ssh.connect(endpoint, connect_timeout=10, alive_timeout=30)
+    target = ssh.SshTarget(connection, root=str(work))
+    try:
+        yield target
+    finally:
+        target.close()
+
+
+#: Byte streams rich in what terminals and filters treat specially.
+special = st.sampled_from([b"\r", b"\n", b"\r\n", b"\x1b", b"\x1b[", b"m", b"\x03", b"\x04", b"\x00",
+                           b"\t", b"\x08", b"\x7f", b"\xff", b"\xc3", b"\x1b[31m", b"\x1b(B"])
+streams = st.lists(st.one_of(st.binary(max_size=300), special), max_size=40).map(b"".join)
+
+
+@pytest.mark.timeout(240)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(payload=streams, chunk=st.integers(1, 700))
+def test_random_byte_streams_pass_through_the_remote_pty(shared_target: ssh.SshTarget, tmp_path: Path,
+                                                         payload: bytes, chunk: int) -> None:
+    source = tmp_path / "payload.bin"
+    source.write_bytes(payload)
+    result, out = run_on(shared_target, Invocation(linter("bytes_out.py", str(source), str(chunk))))
+    assert result == RunResult(0)
+    assert out == payload
+
+
+def test_the_remote_pty_does_no_output_processing(shared_target: ssh.SshTarget) -> None:
+    result, out = run_on(shared_target, Invocation("stty -a </dev/tty"))
+    assert result == RunResult(0)
+    flags = out.decode().split()
+    assert "-opost" in flags and "-echo" in flags
+
+
+@pytest.mark.timeout(30)
+def test_remote_command_undoes_output_flags_that_login_files_set(tmp_path: Path) -> None:
+    """A login file may leave the pty translating (``onlcr``, tab expansion, upper case,
+    ``\\r`` → ``\\n``): the remote command turns all output processing off. Run here, under a
+    local pty set up that way."""
+    payload = tmp_path / "payload.bin"
+    payload.write_bytes(PAYLOAD[:2000])
+    command = ssh.remote_command(str(tmp_path), Invocation(linter("bytes_out.py", str(payload))))
+    script = f"stty opost onlcr ocrnl olcuc tab3 onlret; {command}"
+    master, slave = os.openpty()
+    proc = subprocess.Popen(["/bin/sh", "-c", script], stdin=slave, stdout=slave, stderr=slave,
+                            env=child_env(), start_new_session=True)
+    os.close(slave)
+    received = bytearray()
+    try:
+        while select.select([master], [], [], 10)[0]:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: every writer has closed the pty
+                break
+            if not chunk:
+                break
+            received += chunk
+    finally:
+        os.close(master)
+    assert proc.wait(timeout=10) == 0
+    assert bytes(received) == PAYLOAD[:2000]
+
+
+# -- the command missing on the target ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("make_command, status, what", [
+    pytest.param(lambda tmp: "hostlint-no-such-linter --check", 127, "command not found", id="missing"),
+    pytest.param(lambda tmp: str(tmp), 126, "command found but not executable", id="a-directory"),
+])
+def test_a_command_the_target_cannot_run_is_1_with_one_clear_line(
+        ssh_home: Path, tmp_path: Path, make_command: Callable[[Path], str], status: int,
+        what: str) -> None:
+    root = ssh_repo(tmp_path, make_command(tmp_path), "a.py")
+    result = hostlint("check", cwd=root)
+    assert result.code == 1
+    line = (f"hostlint: default: {what} on the ssh target (exit {status}); check `command` and the "
+            "PATH of the target's login shell")
+    lines = result.stderr.splitlines()
+    assert lines.count(line) == 1, result.stderr
+    assert sum(what in x for x in lines) == 1 and "Traceback" not in result.stderr
+
+
+# -- signals ----------------------------------------------------------------------------------------
+
+
+def test_sighup_stops_the_remote_linter_and_is_129(ssh_home: Path, tmp_path: Path) -> None:
+    root = ssh_repo(tmp_path, linter("slow.py"), "a.py")
+    proc = popen_check(root)
+    remote_pid = read_ready(proc)
+    assert alive(remote_pid)
+    proc.send_signal(signal.SIGHUP)
+    assert proc.wait(timeout=10) == 129
+    assert gone_within(remote_pid, 2)
+    assert proc.stderr is not None
+    assert proc.stderr.read().decode() == "hostlint: interrupted (SIGHUP): linters stopped\n"
+
+
+def processes_running(token: str) -> list[int]:
+    """PIDs whose command line contains ``token`` (live ones, zombies excluded)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{name}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if token.encode() in cmdline and alive(int(name)):
+            found.append(int(name))
+    return found
+
+
+def none_running_within(token: str, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while processes_running(token):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def wait_for_file(path: Path, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} did not appear within {seconds} s"
+        time.sleep(0.01)
+
+
+@pytest.mark.timeout(30)
+def test_a_second_sigint_exits_at_once_and_leaves_nothing_running_remotely(ssh_home: Path,
+                                                                          tmp_path: Path) -> None:
+    """The first SIGINT is typed into the linter's pty and shrugged off; the second ends
+    hostlint at once (not after the grace period), and closing the channel hangs up the
+    remote session, so nothing of it is left."""
+    marker = tmp_path / "got SIGINT"
+    root = ssh_repo(tmp_path, linter("stubborn.py", str(marker)), "a.py")
+    proc = popen_check(root)
+    remote_pid = read_ready(proc)
+    assert remote_pid in processes_running(str(marker))
+    assert len(processes_running(str(marker))) >= 2  # the linter and its child
+    started = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    wait_for_file(marker, GRACE_SECONDS)  # the first SIGINT reached the linter, which went on
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=10) == 130
+    assert time.monotonic() - started < GRACE_SECONDS  # it did not wait out the grace period
+    assert gone_within(remote_pid, 5)
+    assert none_running_within(str(marker), 5)
+
+
+@pytest.mark.timeout(30)
+def test_output_after_ctrl_c_is_shown_as_it_arrives(ssh_home: Path, tmp_path: Path) -> None:
+    """What a linter prints while it is being stopped (the grace period) is not held back."""
+    marker = tmp_path / "got SIGINT"
+    root = ssh_repo(tmp_path, linter("stubborn.py", str(marker)), "a.py")
+    proc = popen_check(root)
+    read_ready(proc)
+    started = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == b"cleaning up after SIGINT\n"
+    assert time.monotonic() - started < GRACE_SECONDS / 2 and proc.poll() is None
+    assert proc.wait(timeout=10) == 130  # killed after the grace period: the channel closed
+    assert none_running_within(str(marker), 5)
+
+
+# -- load ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.timeout(180)
+def test_twenty_checks_at_once_against_one_sshd_all_finish_clearly(ssh_home: Path, tmp_path: Path) -> None:
+    payload = b"".join(b"%05d %s\n" % (i, b"y" * 90) for i in range(2000))  # ~200 KB each
+    root = bytes_repo(tmp_path, payload, 4096)
+    runs = []
+    for number in range(20):
+        out, err = tmp_path / f"out{number}", tmp_path / f"err{number}"
+        with out.open("wb") as stdout, err.open("wb") as stderr:
+            runs.append((subprocess.Popen(hostlint_argv("check"), cwd=root, stdout=stdout, stderr=stderr,
+                                          stdin=subprocess.DEVNULL, env=child_env(),
+                                          start_new_session=True), out, err))
+    outcomes = []
+    try:
+        for proc, out, err in runs:
+            code = proc.wait(timeout=120)  # none hangs
+            outcomes.append(Outcome(code, out.read_bytes(), err.read_text(errors="replace")))
+    finally:
+        for proc, _, _ in runs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    for outcome in outcomes:
+        if outcome.code == 3:  # allowed: the server turned it away, said in one line
+            assert outcome.stderr.count("\n") == 1 and outcome.stderr.startswith("hostlint: ")
+            assert outcome.stdout == b""
+        else:
+            assert (outcome.code, outcome.stderr) == (0, "")
+            # Whole, in order, nothing after it. Before it may come what the remote login files
+            # print: on this machine ~/.bashrc runs `pyenv rehash`, and 20 at once race.
+            assert outcome.stdout.endswith(payload), outcome.stdout[:300]
+            login_noise = outcome.stdout[:-len(payload)]
+            assert payload[:6] not in login_noise and login_noise[-1:] in (b"", b"\n")
+    assert sum(o.code == 0 for o in outcomes) >= 1
+
+
+# -- security ----------------------------------------------------------------------------------------
+
+
+def key_material(key: Path) -> list[str]:
+    """The text of a private key file that must never be printed: its armour and each line
+    of its base64 body."""
+    lines = [line.strip() for line in key.read_text().splitlines() if line.strip()]
+    body = [line for line in lines if not line.startswith("-----")]
+    return ["PRIVATE KEY", *(["".join(body), *body] if body else [])]
+
+
+def assert_no_key_material(text: str, *keys: Path) -> None:
+    for key in keys:
+        for secret in key_material(key):
+            assert secret not in text, f"{secret[:20]}... of {key} was printed"
+
+
+def run_cli(root: Path, *args: str) -> Outcome:
+    proc = subprocess.run(hostlint_argv(*args), cwd=root, capture_output=True, stdin=subprocess.DEVNULL,
+                          env=child_env(), timeout=60, check=False)
+    return Outcome(proc.returncode, proc.stdout, proc.stderr.decode(errors="replace"))
+
+
+@pytest.mark.timeout(60)
+def test_verbose_output_never_shows_key_material(sshd: SshServer, ssh_home: Path, tmp_path: Path) -> None:
+    root = ssh_repo(tmp_path, "true", "a.py")
+    ok = run_cli(root, "check", "-v")
+    assert ok.code == 0, ok.stderr
+    detect = run_cli(root, "-v", "detect")
+    assert detect.code == 0, detect.stderr
+    assert "identity files" in detect.stdout.decode()
+
+    stranger = tmp_path / "stranger_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(stranger)], check=True)
+    broken = tmp_path / "broken_key"  # a key file paramiko cannot parse: its error must not quote it
+    text = sshd.client_key.read_text().splitlines()
+    broken.write_text("\n".join([text[0], *[line[::-1] for line in text[1:-1]], text[-1]]) + "\n")
+    broken.chmod(0o600)
+    config = ssh_home / ".ssh" / "config"
+    config.write_text(config.read_text().replace(
+        f"IdentityFile {sshd.client_key}", f"IdentityFile {broken}\n    IdentityFile {stranger}"))
+    refused = run_cli(root, "check", "-v")
+    assert refused.code == 3
+    assert "authentication failed" in refused.stderr and "Traceback" in refused.stderr
+    assert str(broken) in refused.stderr and str(stranger) in refused.stderr
+
+    for outcome in (ok, detect, refused):
+        assert_no_key_material(outcome.stdout.decode(errors="replace") + outcome.stderr,
+                               sshd.client_key, stranger, broken, sshd.host_key)
+
+
+ENCRYPTED = "encrypted, and not in the ssh-agent: skipped"
+
+
+@pytest.fixture
+def unusable_keys(tmp_path: Path) -> list[tuple[Path, str]]:
+    """Identity files no key can be taken from, each with the reason hostlint gives."""
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    for name, kind in (("encrypted_ed25519", ["-t", "ed25519"]),
+                       ("encrypted_rsa_pem", ["-t", "rsa", "-b", "2048", "-m", "PEM"])):
+        subprocess.run(["ssh-keygen", "-q", *kind, "-N", "a passphrase", "-C", "", "-f", str(keys / name)],
+                       check=True)
+    dsa_key = dsa.generate_private_key(key_size=1024)
+    (keys / "dsa_pkcs8").write_bytes(dsa_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (keys / "empty").write_bytes(b"")
+    return [(keys / "encrypted_ed25519", ENCRYPTED),
+            (keys / "encrypted_rsa_pem", ENCRYPTED),
+            (keys / "dsa_pkcs8", "unsupported key type DSA: skipped"),
+            (keys / "empty", "unreadable: "),
+            (keys / "encrypted_ed25519.pub", "unreadable: "),  # a public key given as IdentityFile
+            (keys / "missing", "no such file")]
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_identity_files_that_cannot_be_used_are_3_saying_why_for_each(
+        sshd: SshServer, ssh_home: Path, tmp_path: Path, unusable_keys: list[tuple[Path, str]],
+        verbose: bool) -> None:
+    """Encrypted keys (no agent), an unsupported type, an empty file, a public key: never a
+    crash (exit 70), never a key printed."""
+    config = ssh_home / ".ssh" / "config"
+    identities = "\n".join(f"    IdentityFile {path}" for path, _ in unusable_keys)
+    config.write_text(config.read_text().replace(f"    IdentityFile {sshd.client_key}", identities))
+    root, marker = tmp_path / "repo", tmp_path / "ran"
+    make_repo(root, ssh_config(f"touch {marker}", root=root))
+    stage(root, "a.py")
+    result = run_cli(root, "check", *(["-v"] if verbose else []))
+    assert result.code == 3, result.stderr
+    assert not marker.exists()
+    line = result.stderr.splitlines()[-1]
+    assert line.startswith(f"hostlint: authentication failed for user {sshd.user!r} on {ALIAS} (")
+    for path, reason in unusable_keys:
+        assert f"{path} ({reason}" in line, line
+    assert ("Traceback" in result.stderr) == verbose
+    private = [path for path, _ in unusable_keys if path.exists() and path.suffix != ".pub"]
+    assert_no_key_material(result.stderr + result.stdout.decode(errors="replace"), *private)
+
+
+# -- a hostile root ------------------------------------------------------------------------------------
+
+
+def test_a_root_with_spaces_quotes_and_shell_syntax_is_where_the_linter_runs(ssh_home: Path,
+                                                                              tmp_path: Path) -> None:
+    root = tmp_path / "x y" / "it's \"q\" $(touch PWNED) `touch PWNED` ;&"
+    make_repo(root, ssh_config(linter("where.py"), root=root))
+    stage(root, "a b.py")
+    result = hostlint("check", "--no-map-paths", cwd=root)
+    assert result.code == 0, result.stderr
+    assert result.out == f"cwd {root}\nargs ['a b.py']\n"
+    assert not list(tmp_path.rglob("PWNED"))
