@@ -22,6 +22,7 @@ import base64
 import contextlib
 import dataclasses
 import os
+import posixpath
 import shlex
 import signal
 import socket
@@ -535,8 +536,18 @@ def remote_command(root: str, invocation: Invocation) -> str:
     the pty as stdin, so it comes first), stdin at end-of-file, into the root, then the
     configured command verbatim with every file name quoted as one word."""
     words = [invocation.command, *(shlex.quote(name) for name in invocation.files)]
-    return (f"stty -opost -echo 2>/dev/null; exec </dev/null; cd -- {shlex.quote(root)} || exit 1; "
+    return (f"stty -opost -echo 2>/dev/null; exec </dev/null; cd -- {_quote_root(root)} || exit 1; "
             + " ".join(words))
+
+
+def _quote_root(root: str) -> str:
+    """The root quoted as one word, leaving a leading ``~/`` to the remote shell (the remote
+    home is not known here)."""
+    if root == "~":
+        return "~"
+    if root.startswith("~/"):
+        return "~/" + shlex.quote(root[2:])
+    return shlex.quote(root)
 
 
 def _command_bytes(text: str) -> bytes:
@@ -571,7 +582,9 @@ class SshTarget:
                  terminal: Terminal = Terminal()) -> None:
         self.connection = connection
         self.root = root
-        self.roots: tuple[str, ...] = (root,)  # output naming files under it is shown repository-relative
+        # Output naming files under these is shown repository-relative: the root as written
+        # and normalised (`/srv//proj/` → `/srv/proj`).
+        self.roots: tuple[str, ...] = tuple(dict.fromkeys((root, posixpath.normpath(root))))
         self.name = name
         self.terminal = terminal
 

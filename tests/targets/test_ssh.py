@@ -659,3 +659,17 @@ def test_local_path_modules_never_import_the_remote_targets(name: str) -> None:
             imported.add(node.module)
             imported.update(f"{node.module}.{alias.name}" for alias in node.names)
     assert not [m for m in imported if m in REMOTE_ONLY or m.startswith(("paramiko.", "vagrant."))]
+
+
+def test_a_root_under_the_remote_home_is_expanded_there(tmp_path: Path) -> None:
+    home = tmp_path / "remote home"
+    (home / "proj dir").mkdir(parents=True)
+    command = ssh.remote_command("~/proj dir", Invocation("pwd"))
+    proc = subprocess.run(["/bin/sh", "-c", command], capture_output=True, check=True,
+                          env={**child_env(), "HOME": str(home)})
+    assert proc.stdout == f"{home}/proj dir\n".encode()
+
+
+def test_roots_include_the_normalised_form() -> None:
+    target = ssh.SshTarget(cast(ssh.Connection, None), root="/srv//proj/")
+    assert target.roots == ("/srv//proj/", "/srv/proj")
