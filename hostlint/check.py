@@ -10,10 +10,9 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from hostlint import config as config_mod
 from hostlint import detect, files, git, targets
@@ -29,8 +28,7 @@ HOLD_IN_MEMORY = 1024 * 1024
 LAST_LOG = Path("hostlint") / "last.log"
 
 
-@dataclass(frozen=True)
-class CheckOptions:
+class CheckOptions(NamedTuple):
     paths: tuple[str, ...] = ()
     all_files: bool = False
     target: str | None = None
@@ -42,22 +40,22 @@ class CheckOptions:
     map_paths: bool = True
 
 
-@dataclass
 class Job:
     """One linter of this check: what it runs, and how it went."""
 
-    linter: Linter
-    invocations: list[Invocation]
-    result: RunResult = field(default_factory=lambda: RunResult(0))
-    seconds: float = 0.0
-    block: Held | None = None
-    done: bool = False
+    def __init__(self, linter: Linter, invocations: list[Invocation]) -> None:
+        self.linter = linter
+        self.invocations = invocations
+        self.result = RunResult(0)
+        self.seconds = 0.0
+        self.block: Held | None = None
+        self.done = False
 
 
-@dataclass
 class Timer:
-    marks: dict[str, float] = field(default_factory=dict)
-    start: float = field(default_factory=time.monotonic)
+    def __init__(self) -> None:
+        self.start = time.monotonic()
+        self.marks: dict[str, float] = {}
 
     def mark(self, name: str) -> None:
         self.marks[name] = time.monotonic()
@@ -70,7 +68,7 @@ class Timer:
         return "timings: " + ", ".join(parts) + f", total {previous - self.start:.3f}s"
 
 
-def check(env: Environment, options: CheckOptions) -> ExitCode:
+def check(env: Environment, options: CheckOptions) -> int:
     if env.environ.get("HOSTLINT") == "0":
         env.message("HOSTLINT=0: check skipped")
         return ExitCode.OK

@@ -6,28 +6,23 @@ docs/ both read it, so they cannot drift apart.
 
 from __future__ import annotations
 
-import dataclasses
+import marshal
 import math
+import os
 import sys
+import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from hostlint.errors import ConfigError, UsageError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
 
 TARGETS = ("auto", "local", "vagrant", "ssh")
 ON_UNAVAILABLE = ("fail", "skip", "local")
 DEFAULT_LINTER = "default"
 
 
-@dataclass(frozen=True)
-class Key:
+class Key(NamedTuple):
     """One configuration key: its type, default, allowed values and documentation."""
 
     name: str
@@ -102,8 +97,7 @@ SCHEMA: dict[str, tuple[Key, ...]] = {
 }
 
 
-@dataclass(frozen=True)
-class Linter:
+class Linter(NamedTuple):
     name: str
     command: str
     include: tuple[str, ...] = ("*",)
@@ -111,20 +105,17 @@ class Linter:
     pass_filenames: bool = True
 
 
-@dataclass(frozen=True)
-class VagrantSettings:
+class VagrantSettings(NamedTuple):
     machine: str | None = None
     root: str | None = None
 
 
-@dataclass(frozen=True)
-class SshSettings:
+class SshSettings(NamedTuple):
     host: str | None = None
     root: str | None = None
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     """The effective settings of one check, after precedence has been applied."""
 
     source: Path
@@ -145,10 +136,10 @@ def find(root: Path) -> tuple[Path, dict[str, Any]]:
     """The config file that applies in ``root`` and its hostlint table."""
     dotfile = root / ".hostlint.toml"
     if dotfile.is_file():
-        return dotfile, _read(dotfile)
+        return dotfile, _table(dotfile, whole=True)
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():
-        table = _read(pyproject).get("tool", {}).get("hostlint")
+        table = _table(pyproject, whole=False)
         if table is not None:
             if not isinstance(table, dict):
                 raise ConfigError(f"{pyproject}: [tool.hostlint] must be a table")
@@ -199,7 +190,7 @@ def apply_overrides(
         changes["advisory"] = advisory
     elif env.get("HOSTLINT_ADVISORY"):
         changes["advisory"] = env_flag("HOSTLINT_ADVISORY", env["HOSTLINT_ADVISORY"])
-    return dataclasses.replace(config, **changes)
+    return config._replace(**changes)
 
 
 def env_flag(name: str, value: str) -> bool:
@@ -217,7 +208,56 @@ def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+def _table(path: Path, *, whole: bool) -> Any:
+    """The hostlint table of a file: the whole document, or its ``[tool.hostlint]`` (None
+    when absent). Parsed tables are cached by the file's identity, so a warm hook does not
+    import the TOML parser (a tenth of its start-up)."""
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    key = (CACHE_VERSION, str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino, whole)
+    cache = _cache_file(path)
+    try:
+        cached_key, table = marshal.loads(cache.read_bytes())
+        if cached_key == key:
+            return table
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    document = _read(path)
+    if whole:
+        table = document
+    else:
+        tool = document.get("tool")
+        table = tool.get("hostlint") if isinstance(tool, dict) else None
+    _store(cache, key, table)
+    return table
+
+
+CACHE_VERSION = 1
+
+
+def _cache_file(path: Path) -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base, "hostlint", "config", f"{zlib.crc32(os.fsencode(path)):08x}.marshal")
+
+
+def _store(cache: Path, key: tuple[Any, ...], table: Any) -> None:
+    try:
+        data = marshal.dumps((key, table))  # ValueError for TOML dates: then no cache
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_name(f"{cache.name}.{os.getpid()}")
+        partial.write_bytes(data)
+        os.replace(partial, cache)
+    except (OSError, ValueError):
+        pass
+
+
 def _read(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
     try:
         with path.open("rb") as f:
             return dict(tomllib.load(f))

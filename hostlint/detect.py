@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from hostlint.config import Config
 from hostlint.environment import Environment, terminal_size
@@ -14,8 +14,7 @@ from hostlint.errors import UsageError
 from hostlint.targets.vagrant_record import Project, find_project
 
 
-@dataclass(frozen=True)
-class Facts:
+class Facts(NamedTuple):
     target: str
     target_source: str
     virtual_env: str | None
@@ -27,16 +26,14 @@ class Facts:
     ssh_host: str | None
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     number: int
     name: str
     saw: str
     result: str | None  # the target this rule chose, or None when it passed on
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     kind: str
     trace: tuple[Rule, ...]
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
@@ -28,21 +27,30 @@ def terminal_size(default: tuple[int, int] = (120, 40)) -> tuple[int, int]:
     return default
 
 
-@dataclass
 class Environment:
-    stdout: BinaryIO = field(default_factory=lambda: sys.stdout.buffer)
-    stderr: TextIO = field(default_factory=lambda: sys.stderr)
-    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    cwd: Path = field(default_factory=Path.cwd)
-    stdout_isatty: bool | None = None
-    verbose: bool = False
+    """Where hostlint runs: its streams, whether stdout is a terminal, the environment."""
 
-    def __post_init__(self) -> None:
-        if self.stdout_isatty is None:
+    def __init__(
+        self,
+        *,
+        stdout: BinaryIO | None = None,
+        stderr: TextIO | None = None,
+        environ: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        stdout_isatty: bool | None = None,
+        verbose: bool = False,
+    ) -> None:
+        self.stdout: BinaryIO = stdout if stdout is not None else sys.stdout.buffer
+        self.stderr: TextIO = stderr if stderr is not None else sys.stderr
+        self.environ: Mapping[str, str] = dict(os.environ) if environ is None else environ
+        self.cwd = cwd if cwd is not None else Path.cwd()
+        self.verbose = verbose
+        if stdout_isatty is None:
             try:
-                self.stdout_isatty = os.isatty(self.stdout.fileno())
+                stdout_isatty = os.isatty(self.stdout.fileno())
             except (OSError, ValueError, AttributeError):
-                self.stdout_isatty = False
+                stdout_isatty = False
+        self.stdout_isatty = stdout_isatty
 
     @property
     def is_tty(self) -> bool:

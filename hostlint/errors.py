@@ -11,7 +11,7 @@ from hostlint.status import ExitCode, for_signal
 class HostlintError(Exception):
     """A failure hostlint expects and explains: turned into one line and a code in one place."""
 
-    exit_code: ExitCode = ExitCode.USAGE
+    exit_code: int = ExitCode.USAGE
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -49,7 +49,7 @@ class Interrupted(BaseException):
         self.signum = signum
 
 
-def report(exc: BaseException, *, stderr: TextIO, verbose: bool) -> ExitCode:
+def report(exc: BaseException, *, stderr: TextIO, verbose: bool) -> int:
     """The one place an exception becomes a line on stderr and an exit code."""
     if verbose and not isinstance(exc, (KeyboardInterrupt, Interrupted)):
         import traceback

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 #: Upper bound for one local command line; Linux's ARG_MAX is usually 2 MiB (environment
 #: included), and fewer, larger batches only save linter start-ups.
@@ -68,8 +68,7 @@ def compile_pattern(pattern: str) -> re.Pattern[str]:
     return re.compile(prefix + translate(body) + suffix + r"\Z", re.DOTALL)
 
 
-@dataclass(frozen=True)
-class Matcher:
+class Matcher(NamedTuple):
     include: tuple[re.Pattern[str], ...]
     exclude: tuple[re.Pattern[str], ...]
 

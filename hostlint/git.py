@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from hostlint.errors import GitError
 
@@ -30,8 +30,7 @@ def _zsplit(out: bytes) -> list[str]:
     return [os.fsdecode(name) for name in out.split(b"\0") if name]
 
 
-@dataclass(frozen=True)
-class Repo:
+class Repo(NamedTuple):
     root: Path  # the top of the work tree
     common_dir: Path  # the git dir every worktree shares (where last.log lives)
 

@@ -155,3 +155,31 @@ def test_configuration_reference_matches_the_model() -> None:
 
     doc = Path(__file__).parents[1] / "docs" / "configuration.md"
     assert doc.read_text() == reference(), "run: python -m hostlint.config > docs/configuration.md"
+
+
+def test_an_edited_config_is_read_again(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", '[tool.hostlint]\ncommand = "aaa"\n')
+    assert load(root).linters[0].command == "aaa"
+    assert load(root).linters[0].command == "aaa"  # from the cache
+    (root / "pyproject.toml").write_text('[tool.hostlint]\ncommand = "bbb"\n')  # same size
+    assert load(root).linters[0].command == "bbb"
+
+
+def test_a_warm_hook_does_not_import_the_toml_parser(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.utils import child_env
+
+    root = make_repo(tmp_path / "repo", '[tool.hostlint]\ncommand = "true"\n')
+    probe = ("import sys; from hostlint.__main__ import hook; hook(['pre-commit']); "
+             "print('tomllib' in sys.modules or 'tomli' in sys.modules)")
+    runs = [subprocess.run([sys.executable, "-c", probe], cwd=root, env=child_env(),
+                           capture_output=True, text=True, check=True).stdout for _ in range(2)]
+    assert runs == ["True\n", "False\n"]
+
+
+def test_a_pyproject_whose_tool_is_not_a_table_is_exit_2(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", 'tool = 3\n')
+    result = hostlint("check", cwd=root)
+    assert result.code == 2 and "no configuration" in result.stderr

@@ -14,8 +14,7 @@ import select
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from hostlint.files import partition
 from hostlint.status import RunResult
@@ -32,8 +31,7 @@ class Sink(Protocol):
     def flush(self) -> None: ...
 
 
-@dataclass(frozen=True)
-class Invocation:
+class Invocation(NamedTuple):
     """One run of a linter: its shell command and the file names appended to it."""
 
     command: str

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 DEFAULT_GUEST_ROOT = "/vagrant"
 
 
-@dataclass(frozen=True)
-class Machine:
+class Machine(NamedTuple):
     name: str
     provider: str
     path: Path  # .vagrant/machines/<name>/<provider>
@@ -43,8 +42,7 @@ class Machine:
         return json.dumps([self.id, self.provider, str(vagrantfile), mtime])
 
 
-@dataclass(frozen=True)
-class Project:
+class Project(NamedTuple):
     root: Path
     vagrantfile: Path
     machines: tuple[Machine, ...]
