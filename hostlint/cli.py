@@ -33,7 +33,7 @@ def _env(ctx: typer.Context) -> Environment:
     return env
 
 
-def _version(value: bool) -> None:
+def _version(ctx: typer.Context, value: bool) -> None:
     if value:
         import platform
 
@@ -43,7 +43,9 @@ def _version(value: bool) -> None:
             paramiko = version("paramiko")
         except Exception:
             paramiko = "not installed"
-        typer.echo(f"hostlint {__version__}\nPython {platform.python_version()}\nparamiko {paramiko}")
+        text = f"hostlint {__version__}\nPython {platform.python_version()}\nparamiko {paramiko}\n"
+        _env(ctx).stdout.write(text.encode())
+        _env(ctx).stdout.flush()
         raise typer.Exit()
 
 
