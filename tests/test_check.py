@@ -168,8 +168,9 @@ class _Null:
         pass
 
 
-def test_thirty_thousand_staged_files_each_linted_once(args_repo: tuple[Path, Path]) -> None:
-    root, log = args_repo
+def thirty_thousand_staged_each_linted_once(root: Path, log: Path) -> None:
+    """Stage 30,000 long names in ``root``, check, and assert each was linted exactly once
+    (by record_args.py logging to ``log``) in more than one batch. Shared with the ssh test."""
     names = [f"pkg/{i:05d}-{'long-name-' * 12}.py" for i in range(30_000)]
     (root / "pkg").mkdir()
     for name in names:
@@ -182,6 +183,10 @@ def test_thirty_thousand_staged_files_each_linted_once(args_repo: tuple[Path, Pa
     linted = [arg for batch in runs for arg in batch]
     assert len(linted) == len(names)
     assert sorted(linted) == sorted(names)
+
+
+def test_thirty_thousand_staged_files_each_linted_once(args_repo: tuple[Path, Path]) -> None:
+    thirty_thousand_staged_each_linted_once(*args_repo)
 
 
 def test_no_matching_files_runs_nothing(args_repo: tuple[Path, Path]) -> None:

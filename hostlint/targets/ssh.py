@@ -270,13 +270,7 @@ def connect(endpoint: Endpoint, *, connect_timeout: float, alive_timeout: float,
     via: list[Connection] = []
     try:
         sock = _open_socket(endpoint, connect_timeout, alive_timeout, via, environ)
-        transport = _handshake(endpoint, sock, connect_timeout)
-        try:
-            verify_host_key(endpoint, transport.get_remote_server_key())
-            _authenticate(endpoint, transport, environ)
-        except BaseException:
-            transport.close()
-            raise
+        transport = _secure(endpoint, sock, connect_timeout, environ)
         return Connection(endpoint, transport, alive_timeout=alive_timeout, via=via)
     except BaseException:
         for hop in reversed(via):
@@ -348,15 +342,22 @@ def _jump(endpoint: Endpoint, timeout: float, alive_timeout: float,
             hop_via = []
         sock = (_channel_to(via[-1], hop, timeout) if hop_via
                 else _open_socket(hop, timeout, alive_timeout, via, environ))
-        transport = _handshake(hop, sock, timeout)
-        try:
-            verify_host_key(hop, transport.get_remote_server_key())
-            _authenticate(hop, transport, environ)
-        except BaseException:
-            transport.close()
-            raise
+        transport = _secure(hop, sock, timeout, environ)
         via.append(Connection(hop, transport, alive_timeout=alive_timeout))
     return _channel_to(via[-1], endpoint, timeout)
+
+
+def _secure(endpoint: Endpoint, sock: Any, timeout: float,
+            environ: Mapping[str, str] | None) -> _Transport:
+    """Handshake, verify the host key, authenticate: a transport nothing unverified runs on."""
+    transport = _handshake(endpoint, sock, timeout)
+    try:
+        verify_host_key(endpoint, transport.get_remote_server_key())
+        _authenticate(endpoint, transport, environ)
+    except BaseException:
+        transport.close()
+        raise
+    return transport
 
 
 def _channel_to(jump: Connection, endpoint: Endpoint, timeout: float) -> paramiko.Channel:

@@ -25,7 +25,14 @@ from hostlint.status import RunResult
 from hostlint.targets import ssh
 from hostlint.targets.base import Cancel, Invocation, run
 from tests.sshd import SshdFactory, SshServer
-from tests.test_check import HOSTILE, NON_UTF8, logged_args, logged_runs, name_bytes, stage
+from tests.test_check import (
+    HOSTILE,
+    NON_UTF8,
+    logged_args,
+    name_bytes,
+    stage,
+    thirty_thousand_staged_each_linted_once,
+)
 from tests.test_parallel import linters_config, spans
 from tests.utils import (
     LINTERS,
@@ -276,18 +283,7 @@ def test_remote_paths_are_shown_relative_to_the_repository(ssh_home: Path, tmp_p
 def test_thirty_thousand_staged_long_names_each_linted_once_over_ssh(ssh_home: Path, tmp_path: Path) -> None:
     log = tmp_path / "args.log"
     root = ssh_repo(tmp_path, linter("record_args.py", str(log)))
-    names = [f"pkg/{i:05d}-{'long-name-' * 12}.py" for i in range(30_000)]
-    (root / "pkg").mkdir()
-    for name in names:
-        (root / name).write_bytes(b"")
-    git(root, "add", "pkg")
-    result = hostlint("check", cwd=root)
-    assert result.code == 0, result.stderr
-    runs = logged_runs(log)
-    assert len(runs) > 1  # it had to split
-    linted = [arg for batch in runs for arg in batch]
-    assert len(linted) == len(names)
-    assert sorted(linted) == sorted(names)
+    thirty_thousand_staged_each_linted_once(root, log)
 
 
 # -- 5. exit codes ------------------------------------------------------------------------------
