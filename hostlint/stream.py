@@ -144,6 +144,7 @@ class MapPaths:
         self._prefixes = prefixes
         self._pattern = re.compile(rb"(?<![\w./~-])(?:" + b"|".join(map(re.escape, prefixes)) + b")")
         self._longest = max(map(len, prefixes), default=0)
+        self._firsts = {p[:1] for p in prefixes}
         self._held = b""
 
     def write(self, data: bytes) -> None:
@@ -159,9 +160,11 @@ class MapPaths:
             self._sink.write(data)
 
     def _partial_tail(self, data: bytes) -> int:
-        """Where a possible prefix of a root begins at the very end of ``data``."""
+        """Where a possible prefix of a root begins at the very end of ``data``: only the
+        positions of a root's first byte are tried (most chunks end with none)."""
         start = max(0, len(data) - self._longest + 1)
-        for i in range(start, len(data)):
+        candidates = sorted(i for i in range(start, len(data)) if data[i:i + 1] in self._firsts)
+        for i in candidates:
             tail = data[i:]
             if any(p.startswith(tail) for p in self._prefixes):
                 return i
