@@ -8,7 +8,7 @@ import queue
 import signal
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -250,31 +250,42 @@ def run_jobs(target: Target, jobs: list[Job], out: Sink, limit: int | None, env:
         finished.put((job, error))
 
     threads = [threading.Thread(target=work, args=(job,), daemon=True) for job in jobs]
-    started: list[threading.Thread] = []
     try:
         with _signals(cancel):
             try:
                 for thread in threads:
                     thread.start()
-                    started.append(thread)
                 for _ in threads:
                     job, error = finished.get()
                     if error is not None:
                         raise error
                     if grouped:
                         _show_block(out, job)
-            except BaseException:
+            except BaseException as exc:
                 cancel.set()
-                for thread in started:
-                    thread.join()
+                interrupted = _join(threads)
                 for job in jobs:
                     if grouped and job.block is not None and not job.done:
                         _show_block(out, job)
-                raise
+                raise (interrupted or exc) from None
     finally:
         cancel.close()
     if grouped:
         _summary(out, jobs)
+
+
+def _join(threads: list[threading.Thread]) -> Interrupted | None:
+    """Wait for every started thread (``start()`` may have been interrupted after the thread
+    began: its ident is set), even when a signal arrives meanwhile; that signal is returned."""
+    interrupted: Interrupted | None = None
+    for thread in threads:
+        while thread.ident is not None:
+            try:
+                thread.join()
+                break
+            except Interrupted as exc:
+                interrupted = interrupted or exc
+    return interrupted
 
 
 def _run_job(target: Target, job: Job, cancel: Cancel, out: Sink | None) -> None:
@@ -326,6 +337,9 @@ def _signals(cancel: Cancel) -> Iterator[None]:
     def handler(signum: int, frame: FrameType | None) -> None:
         if first:
             cancel.kill_all()
+            for finish in list(_ON_FORCED_EXIT):
+                with contextlib.suppress(Exception):
+                    finish()
             os._exit(for_signal(first[0]))
         first.append(signum)
         raise Interrupted(signum)
@@ -337,6 +351,10 @@ def _signals(cancel: Cancel) -> Iterator[None]:
     finally:
         for s, old in previous.items():
             signal.signal(s, old)
+
+
+#: What must still happen if a second signal forces the exit (``os._exit`` skips ``finally``).
+_ON_FORCED_EXIT: list[Callable[[], None]] = []
 
 
 @contextmanager
@@ -352,11 +370,18 @@ def _last_log(common_dir: Path) -> Iterator[BinaryIO]:
         with open(os.devnull, "wb") as devnull:
             yield devnull
         return
+    def finish() -> None:
+        with contextlib.suppress(OSError, ValueError):
+            log.flush()
+        with contextlib.suppress(OSError):
+            os.replace(partial, path)
+
+    _ON_FORCED_EXIT.append(finish)
     try:
         with log:
             yield log
     finally:
-        with contextlib.suppress(OSError):
-            os.replace(partial, path)
+        _ON_FORCED_EXIT.remove(finish)
+        finish()
 
 

@@ -238,8 +238,10 @@ CACHE_VERSION = 1
 
 
 def _cache_file(path: Path) -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base, "hostlint", "config", f"{zlib.crc32(os.fsencode(path)):08x}.marshal")
+    from hostlint.environment import user_cache_dir
+
+    name = f"{zlib.crc32(os.fsencode(path)):08x}.marshal"
+    return user_cache_dir(os.environ) / "config" / name
 
 
 def _store(cache: Path, key: tuple[Any, ...], table: Any) -> None:
@@ -261,8 +263,9 @@ def _read(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as f:
             return dict(tomllib.load(f))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}", hint="fix the file's syntax") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}", hint="fix the file's syntax "
+                          "(TOML files are UTF-8)") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
 
@@ -320,6 +323,22 @@ def _check_table(path: Path, where: str, table: Any, keys: tuple[Key, ...]) -> N
         if not _valid(key, value):
             raise ConfigError(f"{path}: {where} key {name!r} has {_tomltype(value)} {value!r}",
                               hint=f"allowed: {key.allowed()}")
+        if name in ("include", "exclude"):
+            _check_patterns(path, where, name, value)
+
+
+def _check_patterns(path: Path, where: str, name: str, patterns: list[str]) -> None:
+    from re import error as PatternError
+
+    from hostlint.files import compile_pattern
+
+    for pattern in patterns:
+        try:
+            compile_pattern(pattern)
+        except PatternError as exc:
+            raise ConfigError(f"{path}: {where} key {name!r} has an invalid pattern {pattern!r} "
+                              f"({exc})", hint="fix the glob (a `[...]` range must go upwards)"
+                              ) from None
 
 
 def _valid(key: Key, value: Any) -> bool:

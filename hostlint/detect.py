@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from hostlint.config import Config
-from hostlint.environment import Environment, terminal_size
+from hostlint.environment import Environment, terminal_size, which
 from hostlint.errors import UsageError
 from hostlint.targets.vagrant_record import Project, find_project
 
@@ -44,12 +44,16 @@ def machine_name(config: Config, project: Project | None) -> str:
         return config.vagrant.machine
     names = sorted({m.name for m in project.machines}) if project else []
     if len(names) > 1:
-        raise UsageError(
-            f"the Vagrant project {project.root if project else ''} has several machines: "
-            f"{', '.join(names)}",
-            hint="choose one with [tool.hostlint.vagrant] machine = \"NAME\"",
-        )
+        raise _several_machines(project, names)
     return names[0] if names else "default"
+
+
+def _several_machines(project: Project | None, names: list[str]) -> UsageError:
+    return UsageError(
+        f"the Vagrant project {project.root if project else ''} has several machines: "
+        f"{', '.join(names)}",
+        hint="choose one with [tool.hostlint.vagrant] machine = \"NAME\"",
+    )
 
 
 def gather(config: Config, env: Environment, root: Path) -> Facts:
@@ -59,7 +63,10 @@ def gather(config: Config, env: Environment, root: Path) -> Facts:
     guest = next((r for r in configured if os.path.realpath(r) == here), None)
     machine = None
     if project is not None and project.machines and config.target in ("auto", "vagrant"):
-        machine = machine_name(config, project)
+        try:
+            machine = machine_name(config, project)
+        except UsageError:
+            machine = None  # several: an error only if rule 3 is reached (decide says so)
     virtual_env = env.environ.get("VIRTUAL_ENV") or None
     framework_env = None
     if virtual_env and env.environ.get("PRE_COMMIT") == "1" and _same(virtual_env, sys.prefix):
@@ -72,19 +79,13 @@ def gather(config: Config, env: Environment, root: Path) -> Facts:
         guest_root=guest,
         vagrant_project=project,
         vagrant_machine=machine,
-        vagrant_cli=_which("vagrant", env) if project is not None else None,
+        vagrant_cli=which("vagrant", env.environ) if project is not None else None,
         ssh_host=config.ssh.host,
     )
 
 
 def _same(a: str, b: str) -> bool:
     return os.path.realpath(a) == os.path.realpath(b)
-
-
-def _which(program: str, env: Environment) -> str | None:
-    import shutil  # only beside a Vagrantfile: the hook's start-up stays lean
-
-    return shutil.which(program, path=env.environ.get("PATH"))
 
 
 def decide(facts: Facts) -> Decision:
@@ -111,6 +112,9 @@ def decide(facts: Facts) -> Decision:
                   "local" if facts.virtual_env or facts.guest_root else None)
     if chosen:
         return chosen
+    project = facts.vagrant_project
+    if project is not None and project.machines and facts.vagrant_cli and not facts.vagrant_machine:
+        raise _several_machines(project, sorted({m.name for m in project.machines}))
     chosen = rule(3, "Vagrant project", _vagrant_saw(facts),
                   "vagrant" if facts.vagrant_machine and facts.vagrant_cli else None)
     if chosen:

@@ -14,6 +14,20 @@ from hostlint.errors import UsageError
 COLOR_MODES = ("auto", "always", "never")
 
 
+def user_cache_dir(environ: Mapping[str, str]) -> Path:
+    """``$XDG_CACHE_HOME/hostlint``, else ``~/.cache/hostlint``."""
+    base = environ.get("XDG_CACHE_HOME") or os.path.join(
+        environ.get("HOME") or os.path.expanduser("~"), ".cache")
+    return Path(base, "hostlint")
+
+
+def which(program: str, environ: Mapping[str, str]) -> str | None:
+    """``program`` on the PATH of ``environ``."""
+    import shutil  # only when a Vagrant project is near: the hook's start-up stays lean
+
+    return shutil.which(program, path=environ.get("PATH"))
+
+
 def terminal_size(default: tuple[int, int] = (120, 40)) -> tuple[int, int]:
     """(columns, rows) of the host terminal on stdout or stderr, else ``default`` (also when
     the terminal reports a size of 0, as a fresh pty does)."""

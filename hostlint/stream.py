@@ -146,6 +146,7 @@ class MapPaths:
         self._longest = max(map(len, prefixes), default=0)
         self._firsts = {p[:1] for p in prefixes}
         self._held = b""
+        self._prev = b""
 
     def write(self, data: bytes) -> None:
         if not self._prefixes:
@@ -154,10 +155,20 @@ class MapPaths:
         data = self._held + data
         cut = self._partial_tail(data)
         data, self._held = data[:cut], data[cut:]
-        if data:
-            if any(prefix in data for prefix in self._prefixes):  # else skip the regex scan
-                data = self._pattern.sub(b"", data)
-            self._sink.write(data)
+        if not data:
+            return
+        mapped = data
+        if any(prefix in data for prefix in self._prefixes):  # else skip the regex scan
+            # The byte before this chunk decides whether a root here starts a path.
+            text, start = self._prev + data, len(self._prev)
+            pieces, last = [], start
+            for match in self._pattern.finditer(text, start):
+                pieces.append(text[last:match.start()])
+                last = match.end()
+            pieces.append(text[last:])
+            mapped = b"".join(pieces)
+        self._prev = data[-1:]
+        self._sink.write(mapped)
 
     def _partial_tail(self, data: bytes) -> int:
         """Where a possible prefix of a root begins at the very end of ``data``: only the

@@ -17,8 +17,10 @@ from hostlint.targets.base import Cancel, Invocation, run
 from hostlint.targets.local import LocalTarget
 from tests.utils import (
     PYTHON,
+    alive,
     child_env,
     git,
+    gone_within,
     hostlint,
     hostlint_argv,
     linter,
@@ -257,37 +259,33 @@ def test_signal_stops_the_linter_and_exits_with_its_code(tmp_path: Path, signum:
     proc.send_signal(signum)
     assert proc.wait(timeout=10) == code
     assert time.monotonic() - started < 3
-    assert not _alive(linter_pid)
+    assert not alive(linter_pid)
     assert b"interrupted" in proc.stderr.read() if proc.stderr else False
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(") ")[1][0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
 def test_second_interrupt_exits_at_once(tmp_path: Path) -> None:
-    script = (
-        "import signal, time; signal.signal(signal.SIGINT, signal.SIG_IGN); "
-        "print('ready', flush=True); time.sleep(600)"
-    )
-    root = make_repo(tmp_path / "repo", linter_config(f"{PYTHON} -c {script!r}"))
+    """The first Ctrl-C starts the grace period (the linter survives it); the second ends
+    everything at once, well before that period is over, and keeps last.log."""
+    from hostlint.targets.base import GRACE_SECONDS
+
+    marker = tmp_path / "sigint-seen"
+    root = make_repo(tmp_path / "repo", linter_config(linter("stubborn.py", str(marker))))
     stage(root, "a.py")
-    proc = subprocess.Popen(
-        hostlint_argv("check"),
-        cwd=root,
-        stdout=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        env=child_env(),
-        start_new_session=True,
-    )
-    assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"
+    proc = subprocess.Popen(hostlint_argv("check"), cwd=root, stdout=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, env=child_env(), start_new_session=True)
+    assert proc.stdout is not None
+    linter_pid = int(proc.stdout.readline().split()[1])
+    assert proc.stdout.readline() == b"ready\n"
     proc.send_signal(signal.SIGINT)
+    assert proc.stdout.readline() == b"cleaning up after SIGINT\n"  # the first one arrived
+    started = time.monotonic()
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=5) == 130
+    assert time.monotonic() - started < GRACE_SECONDS / 2
+    assert gone_within(linter_pid, 2)  # SIGKILLed on the way out; the kernel reaps it
+    log = root / ".git" / "hostlint"
+    assert b"cleaning up after SIGINT" in (log / "last.log").read_bytes()
+    assert not list(log.glob("*.partial"))
 
 
 def test_linter_killed_by_a_signal_is_a_failure(tmp_path: Path) -> None:
@@ -297,3 +295,11 @@ def test_linter_killed_by_a_signal_is_a_failure(tmp_path: Path) -> None:
     )
     stage(root, "a.py")
     assert hostlint("check", cwd=root).code == 1
+
+
+def test_the_local_linter_gets_the_environment_hostlint_was_given(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", linter_config('printf "%s\\n" "$HOSTLINT_PROBE"',
+                                                      pass_filenames="false"))
+    stage(root, "a.py")
+    result = hostlint("check", cwd=root, environ={**os.environ, "HOSTLINT_PROBE": "seen"})
+    assert result.out == "seen\n"

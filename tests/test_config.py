@@ -29,6 +29,7 @@ BAD = [
     ('[tool.hostlint.vagrant]\nmachine = 1\n[tool.hostlint.linters.a]\ncommand = "y"\n',
      "vagrant] key 'machine'"),
     ('[tool.hostlint\ncommand = "x"\n', "invalid TOML"),
+    ('[tool.hostlint]\ncommand = "x"\ninclude = ["[z-a].py"]\n', "invalid pattern '[z-a].py'"),
     ('[tool]\nhostlint = 3\n', "must be a table"),
     ('[project]\nname = "x"\n', "no configuration"),
 ]
@@ -183,3 +184,11 @@ def test_a_pyproject_whose_tool_is_not_a_table_is_exit_2(tmp_path: Path) -> None
     root = make_repo(tmp_path / "repo", 'tool = 3\n')
     result = hostlint("check", cwd=root)
     assert result.code == 2 and "no configuration" in result.stderr
+
+
+def test_a_config_that_is_not_utf8_is_exit_2(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", "")
+    (root / "pyproject.toml").write_bytes(b'[tool.hostlint]\ncommand = "echo \xff"\n')
+    result = hostlint("check", cwd=root)
+    assert result.code == 2 and "invalid TOML" in result.stderr
+    assert len(result.stderr.splitlines()) == 1

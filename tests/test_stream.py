@@ -92,3 +92,9 @@ def test_a_path_cut_between_reads_is_still_mapped() -> None:
 
 def test_an_unfinished_prefix_at_the_end_is_kept() -> None:
     assert _map([b"ends with /srv/pr"]) == b"ends with /srv/pr"
+
+
+def test_a_root_inside_a_longer_path_stays_whatever_the_reads() -> None:
+    data = b"see /x/srv/proj/y.py and /srv/proj/z.py\n"
+    for cut in range(len(data)):
+        assert _map([data[:cut], data[cut:]]) == b"see /x/srv/proj/y.py and z.py\n", cut

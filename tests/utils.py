@@ -8,6 +8,7 @@ import os
 import shlex
 import subprocess
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,6 +88,25 @@ def make_repo(path: Path, config: str) -> Path:
     git(path, "add", "pyproject.toml")
     git(path, "commit", "-q", "-m", "init", "--no-verify")
     return path
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` is a live process (zombies and dead ones are not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(") ", 1)[1][0] not in "ZX"
+
+
+def gone_within(pid: int, seconds: float) -> bool:
+    """Bounded wait for the kernel to reap a process that was told to end."""
+    deadline = time.monotonic() + seconds
+    while alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def linter_config(command: str, **keys: str) -> str:

@@ -133,7 +133,7 @@ class PtyProcess:
 
 
 def open_target(context: Context) -> LocalTarget:
-    return LocalTarget(context.root)
+    return LocalTarget(context.root, environ=context.env.environ)
 
 
 def describe(context: Context) -> list[tuple[str, str]]:

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
+from hostlint.environment import terminal_size
 from hostlint.errors import ConfigError
 from hostlint.status import RunResult
 from hostlint.targets.base import Invocation, Process, split
@@ -537,8 +538,13 @@ def remote_command(root: str, invocation: Invocation) -> str:
     the pty as stdin, so it comes first), stdin at end-of-file, into the root, then the
     configured command verbatim with every file name quoted as one word."""
     words = [invocation.command, *(shlex.quote(name) for name in invocation.files)]
-    return (f"stty -opost -echo 2>/dev/null; exec </dev/null; cd -- {_quote_root(root)} || exit 1; "
-            + " ".join(words))
+    return (f"stty -opost -echo 2>/dev/null; exec </dev/null; cd -- {_quote_root(root)} || "
+            f"exit {ROOT_FAILED}; " + " ".join(words))
+
+
+#: The remote command's status when ``cd`` to the root failed. A linter may exit 255 too, so
+#: on this status the root is checked (one more channel, only then) before calling it missing.
+ROOT_FAILED = 255
 
 
 def _quote_root(root: str) -> str:
@@ -568,11 +574,8 @@ class Terminal:
     def of(cls, env: Environment) -> Terminal:
         if not env.is_tty:
             return cls()
-        try:
-            size = os.get_terminal_size(env.stdout.fileno())
-        except (OSError, ValueError, AttributeError):
-            return cls(env.environ.get("TERM") or DEFAULT_TERM)
-        return cls(env.environ.get("TERM") or DEFAULT_TERM, size.columns, size.lines)
+        width, height = terminal_size(DEFAULT_SIZE)  # the same source as the local pty's
+        return cls(env.environ.get("TERM") or DEFAULT_TERM, width, height)
 
 
 class SshTarget:
@@ -620,18 +623,37 @@ class SshTarget:
                                 f"command: {exc}", hint="check the account's shell on the host") from None
         finally:
             watchdog.cancel()
-        return SshProcess(connection, channel)
+        return SshProcess(connection, channel, root=self.root)
 
     def close(self) -> None:
         self.connection.close()
 
 
+def quick(connection: Connection, command: str) -> tuple[int | None, bytes]:
+    """Run a short command in a channel of its own (no pty): its status (None when it gave
+    none within the alive timeout) and its first 4 KiB of output."""
+    channel = connection.open_session()
+    try:
+        channel.settimeout(connection.alive_timeout)
+        channel.exec_command(command)
+        if not channel.status_event.wait(connection.alive_timeout):
+            return None, b""
+        output = channel.recv(4096) if channel.recv_ready() else b""
+        return channel.exit_status, output
+    except (paramiko.SSHException, OSError):
+        return None, b""
+    finally:
+        channel.close()
+        connection.release()
+
+
 class SshProcess:
     """One linter running in a session channel."""
 
-    def __init__(self, connection: Connection, channel: paramiko.Channel) -> None:
+    def __init__(self, connection: Connection, channel: paramiko.Channel, *, root: str) -> None:
         self._connection = connection
         self._channel = channel
+        self._root = root
         self._fileno = channel.fileno()
         self._killed = False
         self._closed = False
@@ -646,6 +668,11 @@ class SshProcess:
         while not self._channel.status_event.wait(0.5):
             self._connection.check_alive()
         status = self._status()
+        if status == RunResult(ROOT_FAILED) and not self._root_is_there():
+            raise ConnectFailed("root", f"{self._connection.endpoint.label} has no directory "
+                                f"{self._root} to run the linters in",
+                                hint="check the configured root (for Vagrant: is the synced folder "
+                                "mounted?)")
         if status is not None:
             return status
         if self._killed:
@@ -654,6 +681,12 @@ class SshProcess:
             raise self._connection.failure()
         raise ConnectFailed("lost", f"{self._connection.endpoint.label} closed the channel without "
                             "reporting how the command ended", hint="see the output above")
+
+    def _root_is_there(self) -> bool:
+        """``test -d ROOT`` on the target; when it cannot tell, assume so (the linter's own
+        status is then reported as it is)."""
+        status, _ = quick(self._connection, f"test -d {_quote_root(self._root)}")
+        return status != 1
 
     def _status(self) -> RunResult | None:
         transport = self._connection.transport
@@ -702,7 +735,13 @@ def open_ssh_target(endpoint: Endpoint, context: Context, *, root: str, name: st
     config = context.config
     connection = connect(endpoint, connect_timeout=config.connect_timeout,
                          alive_timeout=config.alive_timeout, environ=context.env.environ)
-    return SshTarget(connection, root=root, name=name, terminal=Terminal.of(context.env))
+    target = SshTarget(connection, root=root, name=name, terminal=Terminal.of(context.env))
+    if root.startswith("~"):  # output names the expanded path: learn it (one channel, only then)
+        status, output = quick(connection, f"cd -- {_quote_root(root)} && pwd -P")
+        resolved = output.decode(errors="surrogateescape").strip()
+        if status == 0 and resolved.startswith("/"):
+            target.roots = (*target.roots, resolved)
+    return target
 
 
 def _settings(context: Context) -> tuple[str, str]:

@@ -56,7 +56,8 @@ SYSTEM_CONFIG = "/etc/ssh/ssh_config"
 class ConnectFailed(TargetUnavailable):
     """A connection that could not be made (exit 3); ``reason`` says which step failed:
     ``resolve``, ``refused``, ``timeout``, ``unreachable``, ``protocol``, ``host-key-unknown``,
-    ``host-key-changed``, ``host-key-revoked``, ``auth``, ``proxy``, ``lost``."""
+    ``host-key-changed``, ``host-key-revoked``, ``auth``, ``proxy``, ``lost``, ``root`` (the
+    remote root is not a directory)."""
 
     def __init__(self, reason: str, message: str, *, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)

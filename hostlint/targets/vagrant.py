@@ -14,7 +14,6 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from hostlint.detect import machine_name
+from hostlint.environment import user_cache_dir, which
 from hostlint.errors import TargetUnavailable, UsageError
 from hostlint.targets import Context, ssh
 from hostlint.targets.vagrant_record import Machine, Project, find_project, guest_root
@@ -79,9 +79,7 @@ def plan(context: Context) -> Plan:
 
 
 def cache_dir(environ: Mapping[str, str]) -> Path:
-    base = environ.get("XDG_CACHE_HOME") or os.path.join(
-        environ.get("HOME") or os.path.expanduser("~"), ".cache")
-    return Path(base) / "hostlint" / "vagrant"
+    return user_cache_dir(environ) / "vagrant"
 
 
 def _cache_file(plan: Plan, environ: Mapping[str, str]) -> Path:
@@ -131,7 +129,7 @@ def forget(plan: Plan, environ: Mapping[str, str]) -> None:
 
 
 def _vagrant(plan: Plan, environ: Mapping[str, str]) -> tuple[Any, IO[bytes]]:
-    if shutil.which("vagrant", path=environ.get("PATH")) is None:
+    if which("vagrant", environ) is None:
         raise TargetUnavailable("`vagrant` is not installed or not on PATH",
                                 hint="install Vagrant, or set target = \"ssh\" with the guest's "
                                 "address")

@@ -99,6 +99,13 @@ def guest_root(project: Project, machine: Machine, repo_root: Path) -> tuple[str
                     best = (depth, path)
     if best is not None:
         return best[1], f"synced folder record {machine.path / 'synced_folders'}"
-    inside = repo.relative_to(project.root.resolve()).as_posix()
+    project_root = project.root.resolve()
+    if repo != project_root and project_root not in repo.parents:
+        from hostlint.errors import UsageError
+
+        raise UsageError(f"the repository {repo} is not inside the Vagrant project {project_root} "
+                         "(VAGRANT_CWD?) and no synced folder covers it",
+                         hint="set [tool.hostlint.vagrant] root to the repository's path in the guest")
+    inside = repo.relative_to(project_root).as_posix()
     path = str(PurePosixPath(DEFAULT_GUEST_ROOT) / inside) if inside != "." else DEFAULT_GUEST_ROOT
     return path, "default (/vagrant; no synced folder record covers the repository)"

@@ -37,8 +37,10 @@ from tests.test_parallel import linters_config, spans
 from tests.utils import (
     LINTERS,
     PYTHON,
+    alive,
     child_env,
     git,
+    gone_within,
     hostlint,
     hostlint_argv,
     linter,
@@ -93,24 +95,6 @@ def read_ready(proc: subprocess.Popen[bytes]) -> int:
     pid_line = proc.stdout.readline()
     assert proc.stdout.readline() == b"ready\n", pid_line
     return int(pid_line.split()[1])
-
-
-def alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(") ", 1)[1][0] not in "ZX"
-
-
-def gone_within(pid: int, seconds: float) -> bool:
-    """Bounded wait for the kernel to reap a process that was told to end."""
-    deadline = time.monotonic() + seconds
-    while alive(pid):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
 
 
 def accepted(server: SshServer) -> int:

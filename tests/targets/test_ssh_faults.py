@@ -29,8 +29,6 @@ from hostlint.targets.base import GRACE_SECONDS, Invocation
 from tests.sshd import SshServer
 from tests.targets.test_ssh import (
     ALIAS,
-    alive,
-    gone_within,
     popen_check,
     read_ready,
     run_on,
@@ -38,7 +36,7 @@ from tests.targets.test_ssh import (
     ssh_repo,
 )
 from tests.test_check import stage
-from tests.utils import child_env, hostlint, hostlint_argv, linter, make_repo
+from tests.utils import alive, child_env, gone_within, hostlint, hostlint_argv, linter, make_repo
 
 # -- the bytes a linter writes ---------------------------------------------------------------
 
@@ -432,3 +430,25 @@ def test_a_root_with_spaces_quotes_and_shell_syntax_is_where_the_linter_runs(ssh
     assert result.code == 0, result.stderr
     assert result.out == f"cwd {root}\nargs ['a b.py']\n"
     assert not list(tmp_path.rglob("PWNED"))
+
+
+# -- a root that is not there -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("advisory", [False, True])
+def test_a_missing_remote_root_is_3_even_when_advisory(ssh_home: Path, tmp_path: Path,
+                                                       advisory: bool) -> None:
+    """A wrong root (or an unmounted synced folder) means nothing was linted: never a pass."""
+    root = ssh_repo(tmp_path, "true", "a.py")
+    config = root / "pyproject.toml"
+    config.write_text(config.read_text().replace(str(root), str(tmp_path / "no such dir")))
+    result = hostlint("check", *(["--advisory"] if advisory else []), cwd=root)
+    assert result.code == 3, result.stderr
+    assert "has no directory" in result.stderr and "no such dir" in result.stderr
+
+
+def test_a_linter_exiting_255_in_an_existing_root_is_a_finding(ssh_home: Path, tmp_path: Path) -> None:
+    root = ssh_repo(tmp_path, "sh -c 'echo status 255; exit 255'", "a.py")
+    result = hostlint("check", cwd=root)
+    assert (result.code, result.out) == (1, "status 255\n")
+    assert "has no directory" not in result.stderr

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 from pathlib import Path
 
 from tests.sshd import SshServer
@@ -33,3 +35,19 @@ def test_no_map_paths_keeps_them(tmp_path: Path, ssh_home: Path, sshd: SshServer
     root = _repo(tmp_path, remote)
     result = hostlint("check", "--no-map-paths", cwd=root)
     assert result.out == f"{remote}/pkg/x.py:3:1: E999 syntax error\n"
+
+
+def test_a_root_under_the_remote_home_is_mapped_by_its_expanded_path(
+        tmp_path: Path, ssh_home: Path, sshd: SshServer) -> None:
+    remote = tmp_path / "guest" / "home root"
+    remote.mkdir(parents=True)
+    home = Path(pwd.getpwnam(sshd.user).pw_dir)
+    relative = os.path.relpath(remote, home)  # "~/../tmp/..." reaches it from the remote home
+    config = linter_config("""printf '%s/pkg/x.py:3:1: E999\\n' "$(pwd -P)"; false""",
+                           target='"ssh"')
+    config += f'[tool.hostlint.ssh]\nhost = "hostlint-test"\nroot = {toml_string("~/" + relative)}\n'
+    root = make_repo(tmp_path / "repo", config)
+    (root / "a.py").write_text("x\n")
+    git(root, "add", "a.py")
+    result = hostlint("check", cwd=root)
+    assert (result.code, result.out) == (1, "pkg/x.py:3:1: E999\n"), result.stderr

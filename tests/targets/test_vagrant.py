@@ -196,3 +196,26 @@ def test_vagrant_host_key_policy_never_touches_known_hosts(vagrant_repo: Setup, 
     assert not (isolated / ".ssh" / "known_hosts").exists()
 
 
+
+
+def test_several_machines_do_not_matter_when_rule_2_says_local(vagrant_repo: Setup) -> None:
+    repo, _ = vagrant_repo(machines=("web", "db"))
+    environ = {**os.environ, "VIRTUAL_ENV": "/opt/venv"}
+    assert hostlint("check", cwd=repo, environ=environ).code == 0
+    assert hostlint("detect", cwd=repo, environ=environ).out.startswith("target: local\n")
+
+
+def test_a_repository_outside_the_vagrant_cwd_project_is_exit_2(
+        tmp_path: Path, fake_vagrant: FakeVagrant, sshd: SshServer) -> None:
+    project = tmp_path / "elsewhere"
+    project.mkdir()
+    write_machine_record(project, synced_folders={})
+    fake_vagrant.set_machine("default", port=sshd.port, user=sshd.user,
+                             identity_file=str(sshd.client_key))
+    repo = make_repo(tmp_path / "repo", linter_config(linter("where.py")))
+    (repo / "a.py").write_text("x\n")
+    git(repo, "add", "a.py")
+    environ = {**os.environ, "VAGRANT_CWD": str(project)}
+    result = hostlint("check", cwd=repo, environ=environ)
+    assert result.code == 2, result.stderr
+    assert "not inside the Vagrant project" in result.stderr
