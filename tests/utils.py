@@ -9,7 +9,7 @@ import shlex
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,14 +99,21 @@ def alive(pid: int) -> bool:
     return stat.rsplit(") ", 1)[1][0] not in "ZX"
 
 
-def gone_within(pid: int, seconds: float) -> bool:
-    """Bounded wait for the kernel to reap a process that was told to end."""
+def eventually(condition: Callable[[], bool], seconds: float) -> bool:
+    """Poll ``condition`` until it holds or ``seconds`` pass: for what the kernel finishes on
+    its own (reaping a killed process, a file another process writes), never as a stand-in
+    for synchronising with hostlint itself."""
     deadline = time.monotonic() + seconds
-    while alive(pid):
+    while not condition():
         if time.monotonic() > deadline:
             return False
         time.sleep(0.02)
     return True
+
+
+def gone_within(pid: int, seconds: float) -> bool:
+    """Bounded wait for the kernel to reap a process that was told to end."""
+    return eventually(lambda: not alive(pid), seconds)
 
 
 def linter_config(command: str, **keys: str) -> str:

@@ -482,16 +482,22 @@ def test_a_frozen_target_is_lost_within_the_alive_timeout(private: Callable[...,
 # -- several linters, one connection -----------------------------------------------------------
 
 
-def test_several_linters_share_one_connection_and_overlap(private: Callable[..., SshServer],
-                                                         tmp_path: Path) -> None:
-    server = private()
-    log = tmp_path / "times.log"
+def ssh_linters_repo(tmp_path: Path, log: Path, specs: dict[str, tuple[float, int, str]]) -> Path:
+    """A repository whose timed linters (tests/test_parallel.py) run over ssh, a.py staged."""
     root = tmp_path / "repo"
-    config = linters_config(log, {n: (1.5, 0, "*") for n in "abc"})
+    config = linters_config(log, specs)
     config = config.replace("[tool.hostlint]\n", "[tool.hostlint]\ntarget = \"ssh\"\n", 1)
     config += f'[tool.hostlint.ssh]\nhost = "{ALIAS}"\nroot = {toml_string(str(root))}\n'
     make_repo(root, config)
     stage(root, "a.py")
+    return root
+
+
+def test_several_linters_share_one_connection_and_overlap(private: Callable[..., SshServer],
+                                                         tmp_path: Path) -> None:
+    server = private()
+    log = tmp_path / "times.log"
+    root = ssh_linters_repo(tmp_path, log, {n: (1.5, 0, "*") for n in "abc"})
     before = accepted(server)
     result = hostlint("check", cwd=root)
     assert result.code == 0, result.stderr
@@ -507,12 +513,7 @@ def test_linters_beyond_max_sessions_wait_for_a_channel(private: Callable[..., S
                                                         tmp_path: Path) -> None:
     server = private(max_sessions=2)
     log = tmp_path / "times.log"
-    root = tmp_path / "repo"
-    config = linters_config(log, {n: (0.6, 0, "*") for n in "abcd"})
-    config = config.replace("[tool.hostlint]\n", "[tool.hostlint]\ntarget = \"ssh\"\n", 1)
-    config += f'[tool.hostlint.ssh]\nhost = "{ALIAS}"\nroot = {toml_string(str(root))}\n'
-    make_repo(root, config)
-    stage(root, "a.py")
+    root = ssh_linters_repo(tmp_path, log, {n: (0.6, 0, "*") for n in "abcd"})
     result = hostlint("check", cwd=root)
     assert result.code == 0, result.stderr
     assert set(spans(log)) == set("abcd")

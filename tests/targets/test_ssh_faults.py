@@ -36,7 +36,7 @@ from tests.targets.test_ssh import (
     ssh_repo,
 )
 from tests.test_check import stage
-from tests.utils import alive, child_env, gone_within, hostlint, hostlint_argv, linter, make_repo
+from tests.utils import alive, child_env, eventually, gone_within, hostlint, hostlint_argv, linter, make_repo
 
 # -- the bytes a linter writes ---------------------------------------------------------------
 
@@ -228,19 +228,11 @@ def processes_running(token: str) -> list[int]:
 
 
 def none_running_within(token: str, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while processes_running(token):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
+    return eventually(lambda: not processes_running(token), seconds)
 
 
 def wait_for_file(path: Path, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while not path.exists():
-        assert time.monotonic() < deadline, f"{path} did not appear within {seconds} s"
-        time.sleep(0.01)
+    assert eventually(path.exists, seconds), f"{path} did not appear within {seconds} s"
 
 
 @pytest.mark.timeout(30)
