@@ -476,16 +476,20 @@ def _keygen(path: Path, comment: str) -> None:
         return
     path.unlink(missing_ok=True)
     pub.unlink(missing_ok=True)
-    proc = subprocess.run(
+    _run_or_raise(
         [str(SSH_KEYGEN), "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        check=False,
+        f"ssh-keygen failed for {path}",
     )
+
+
+def _run_or_raise(argv: list[str], what: str, *, details: str = "") -> None:
+    """Run a set-up command; RuntimeError with its output (and ``details``) if it fails."""
+    proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(
-            f"ssh-keygen failed for {path} (exit {proc.returncode}):\n"
+            f"{what} (exit {proc.returncode}):\n"
             + (proc.stdout + proc.stderr).decode(errors="replace")
+            + details
         )
 
 
@@ -650,19 +654,11 @@ def start_sshd(workdir: Path, *, max_sessions: int = 10, extra_config: str = "")
                 extra_config=extra_config,
             )
         )
-        check = subprocess.run(
+        _run_or_raise(
             [str(SSHD_BINARY), "-t", "-f", str(config_path)],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            check=False,
+            f"sshd rejected {config_path} (sshd -t)",
+            details="\n--- config ---\n" + config_path.read_text(),
         )
-        if check.returncode != 0:
-            raise RuntimeError(
-                f"sshd rejected {config_path} (sshd -t exit {check.returncode}):\n"
-                + (check.stdout + check.stderr).decode(errors="replace")
-                + "\n--- config ---\n"
-                + config_path.read_text()
-            )
 
         with log_path.open("wb") as log_file:
             process = subprocess.Popen(

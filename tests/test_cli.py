@@ -10,7 +10,7 @@ from pathlib import Path
 from hostlint.cli import main
 from hostlint.environment import Environment
 from tests.sshd import SshdFactory
-from tests.utils import git, hostlint, linter_config, make_repo, toml_string
+from tests.utils import hostlint, linter_config, make_repo, toml_string
 
 
 def test_version_names_hostlint_python_and_paramiko(tmp_path: Path) -> None:
@@ -21,9 +21,7 @@ def test_version_names_hostlint_python_and_paramiko(tmp_path: Path) -> None:
 
 
 def test_timings_prints_detect_connect_lint_total(tmp_path: Path) -> None:
-    root = make_repo(tmp_path / "repo", linter_config("true"))
-    (root / "a.py").write_text("x\n")
-    git(root, "add", "a.py")
+    root = make_repo(tmp_path / "repo", linter_config("true"), staged=["a.py"])
     result = hostlint("check", "--timings", cwd=root)
     assert re.fullmatch(r"hostlint: timings: detect \d+\.\d{3}s, connect \d+\.\d{3}s, "
                         r"lint \d+\.\d{3}s, total \d+\.\d{3}s\n", result.stderr), result.stderr
@@ -41,9 +39,7 @@ def test_a_slow_connection_shows_one_status_line_on_a_terminal(
     server.freeze()  # accepts TCP, never answers: connecting takes the whole timeout
     config = linter_config("true", target='"ssh"', connect_timeout="2")
     config += f'[tool.hostlint.ssh]\nhost = "hostlint-test"\nroot = {toml_string(str(tmp_path))}\n'
-    root = make_repo(tmp_path / "repo", config)
-    (root / "a.py").write_text("x\n")
-    git(root, "add", "a.py")
+    root = make_repo(tmp_path / "repo", config, staged=["a.py"])
     stderr = TtyStderr()
     env = Environment(stdout=io.BytesIO(), stderr=stderr, cwd=root, environ=dict(os.environ))
     assert main(["check"], env=env) == 3
@@ -59,8 +55,6 @@ def test_no_status_line_off_a_terminal(tmp_path: Path, sshd_factory: SshdFactory
     server.freeze()
     config = linter_config("true", target='"ssh"', connect_timeout="1")
     config += f'[tool.hostlint.ssh]\nhost = "hostlint-test"\nroot = {toml_string(str(tmp_path))}\n'
-    root = make_repo(tmp_path / "repo", config)
-    (root / "a.py").write_text("x\n")
-    git(root, "add", "a.py")
+    root = make_repo(tmp_path / "repo", config, staged=["a.py"])
     result = hostlint("check", cwd=root)
     assert result.code == 3 and len(result.stderr.splitlines()) == 1

@@ -13,10 +13,7 @@ from tests.utils import git, hostlint, linter, linter_config, make_repo
 
 
 def _repo(tmp_path: Path, command: str) -> Path:
-    root = make_repo(tmp_path / "repo", linter_config(command))
-    (root / "a.py").write_text("x\n")
-    git(root, "add", "a.py")
-    return root
+    return make_repo(tmp_path / "repo", linter_config(command), staged=["a.py"])
 
 
 def test_0_when_every_linter_passed(tmp_path: Path) -> None:
@@ -54,9 +51,7 @@ def test_3_when_the_target_cannot_be_used(tmp_path: Path) -> None:
     """Port 1 on loopback: connection refused (the sshd cases are in tests/targets/)."""
     config = linter_config("true", target='"ssh"')
     config += '[tool.hostlint.ssh]\nhost = "127.0.0.1:1"\nroot = "/tmp"\n'
-    root = make_repo(tmp_path / "repo", config)
-    (root / "a.py").write_text("x\n")
-    git(root, "add", "a.py")
+    root = make_repo(tmp_path / "repo", config, staged=["a.py"])
     result = hostlint("check", cwd=root)
     assert result.code == 3
     assert len(result.stderr.splitlines()) == 1 and "refused" in result.stderr

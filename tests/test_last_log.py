@@ -9,10 +9,7 @@ from tests.utils import git, hostlint, linter, linter_config, make_repo
 
 
 def _repo(tmp_path: Path, command: str) -> Path:
-    root = make_repo(tmp_path / "repo", linter_config(command))
-    (root / "a.py").write_text("x\n")
-    git(root, "add", "a.py")
-    return root
+    return make_repo(tmp_path / "repo", linter_config(command), staged=["a.py"])
 
 
 def test_last_log_holds_the_runs_output_without_colour(tmp_path: Path) -> None:

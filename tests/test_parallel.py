@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.utils import child_env, git, hostlint, linter, make_repo, toml_string
+from tests.utils import child_env, hostlint, linter, make_repo, toml_string
 
 
 def linters_config(log: Path, specs: dict[str, tuple[float, int, str]], **top: str) -> str:
@@ -33,11 +33,7 @@ def spans(log: Path) -> dict[str, tuple[float, float]]:
 
 
 def staged_repo(tmp_path: Path, config: str, *names: str) -> Path:
-    root = make_repo(tmp_path / "repo", config)
-    for name in names:
-        (root / name).write_text("x\n")
-    git(root, "add", *names)
-    return root
+    return make_repo(tmp_path / "repo", config, staged=names)
 
 
 def test_three_linters_overlap_in_time(tmp_path: Path) -> None:

@@ -37,10 +37,8 @@ PAYLOAD = (bytes(range(256)) + b"\ninvalid utf-8: \xff\xfe\xc3\x28 \xed\xa0\x80\
 def _bytes_repo(tmp_path: Path, payload: bytes, chunk: int = 4096) -> Path:
     source = tmp_path / "payload.bin"
     source.write_bytes(payload)
-    root = make_repo(tmp_path / "repo", linter_config(linter("bytes_out.py", str(source), str(chunk))))
-    (root / "a.py").write_text("x\n")
-    git(root, "add", "a.py")
-    return root
+    command = linter("bytes_out.py", str(source), str(chunk))
+    return make_repo(tmp_path / "repo", linter_config(command), staged=["a.py"])
 
 
 @pytest.mark.parametrize("color, expected", [
@@ -84,9 +82,7 @@ def test_random_byte_streams_pass_through_the_pty(tmp_path: Path, payload: bytes
 
 @pytest.mark.timeout(120)
 def test_slow_reader_loses_nothing_and_memory_stays_bounded(tmp_path: Path) -> None:
-    root = make_repo(tmp_path / "repo", linter_config(linter("flood.py", "20")))
-    (root / "a.py").write_text("x\n")
-    git(root, "add", "a.py")
+    root = make_repo(tmp_path / "repo", linter_config(linter("flood.py", "20")), staged=["a.py"])
     rss = tmp_path / "rss"
     wrapper = Path(__file__).parent / "rss_wrapper.py"
     proc = subprocess.Popen([sys.executable, str(wrapper), "check"], cwd=root,

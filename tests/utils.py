@@ -80,13 +80,18 @@ def toml_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def make_repo(path: Path, config: str) -> Path:
-    """A git repository with a committed pyproject.toml holding ``config``."""
+def make_repo(path: Path, config: str, *, staged: Sequence[str] = ()) -> Path:
+    """A git repository with a committed pyproject.toml holding ``config``, and the files
+    named in ``staged`` written (``x``) and staged."""
     path.mkdir(parents=True, exist_ok=True)
     git(path, "init", "-q", "-b", "main")
     (path / "pyproject.toml").write_text(config)
     git(path, "add", "pyproject.toml")
     git(path, "commit", "-q", "-m", "init", "--no-verify")
+    for name in staged:
+        (path / name).write_text("x\n")
+    if staged:
+        git(path, "add", "--", *staged)
     return path
 
 

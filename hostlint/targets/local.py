@@ -36,9 +36,6 @@ class LocalTarget:
         self.root = root
         self.environ = dict(os.environ if environ is None else environ)
 
-    def describe(self) -> str:
-        return f"local, in {self.root}"
-
     def batches(self, invocation: Invocation) -> list[Invocation]:
         fixed = sum(map(local_cost, shell_argv(Invocation(invocation.command))))
         return split(invocation, limit=local_arg_limit(self.environ), fixed=fixed, cost=local_cost)

@@ -592,9 +592,6 @@ class SshTarget:
         self.name = name
         self.terminal = terminal
 
-    def describe(self) -> str:
-        return f"{self.name}, {self.connection.endpoint.label}, in {self.root}"
-
     def batches(self, invocation: Invocation) -> list[Invocation]:
         fixed = len(_command_bytes(remote_command(self.root, Invocation(invocation.command))))
         return split(invocation, limit=REMOTE_COMMAND_BYTES, fixed=fixed,

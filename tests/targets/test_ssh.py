@@ -5,6 +5,7 @@ machine, so the "remote" root is the test repository itself and remote processes
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
 import pwd
 import re
@@ -150,15 +151,21 @@ def test_hostile_names_arrive_over_ssh_as_one_argument_each(ssh_home: Path, tmp_
     assert (remote_home / "PWNED").exists() == pwned_before
 
 
-@pytest.fixture
-def ssh_target(ssh_home: Path, tmp_path: Path) -> Iterator[ssh.SshTarget]:
-    endpoint = ssh.resolve(ALIAS, environ=os.environ)
+@contextlib.contextmanager
+def connected(endpoint: ssh.Endpoint, root: Path) -> Iterator[ssh.SshTarget]:
+    """An SshTarget on ``endpoint`` in ``root``, closed afterwards."""
     connection = ssh.connect(endpoint, connect_timeout=10, alive_timeout=30)
-    target = ssh.SshTarget(connection, root=str(tmp_path))
+    target = ssh.SshTarget(connection, root=str(root))
     try:
         yield target
     finally:
         target.close()
+
+
+@pytest.fixture
+def ssh_target(ssh_home: Path, tmp_path: Path) -> Iterator[ssh.SshTarget]:
+    with connected(ssh.resolve(ALIAS, environ=os.environ), tmp_path) as target:
+        yield target
 
 
 class Collect:

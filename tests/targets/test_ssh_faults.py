@@ -29,6 +29,7 @@ from hostlint.targets.base import GRACE_SECONDS, Invocation
 from tests.sshd import SshServer
 from tests.targets.test_ssh import (
     ALIAS,
+    connected,
     popen_check,
     read_ready,
     run_on,
@@ -115,12 +116,8 @@ def shared_target(sshd: SshServer, tmp_path_factory: pytest.TempPathFactory) -> 
     endpoint = ssh.Endpoint(host=sshd.host, port=sshd.port, user=sshd.user,
                             identity_files=(str(sshd.client_key),), identities_only=True,
                             known_hosts=(str(known_hosts),), use_agent=False)
-    connection = ssh.connect(endpoint, connect_timeout=10, alive_timeout=30)
-    target = ssh.SshTarget(connection, root=str(work))
-    try:
+    with connected(endpoint, work) as target:
         yield target
-    finally:
-        target.close()
 
 
 #: Byte streams rich in what terminals and filters treat specially.

@@ -8,16 +8,14 @@ import pwd
 from pathlib import Path
 
 from tests.sshd import SshServer
-from tests.utils import git, hostlint, linter, linter_config, make_repo, toml_string
+from tests.utils import hostlint, linter, linter_config, make_repo, toml_string
 
 
 def _repo(tmp_path: Path, remote_root: Path) -> Path:
     remote_root.mkdir(parents=True)
     config = linter_config(linter("split_path.py", str(remote_root)), target='"ssh"')
     config += f'[tool.hostlint.ssh]\nhost = "hostlint-test"\nroot = {toml_string(str(remote_root))}\n'
-    root = make_repo(tmp_path / "repo", config)
-    (root / "a.py").write_text("x\n")
-    git(root, "add", "a.py")
+    root = make_repo(tmp_path / "repo", config, staged=["a.py"])
     return root
 
 
@@ -46,8 +44,6 @@ def test_a_root_under_the_remote_home_is_mapped_by_its_expanded_path(
     config = linter_config("""printf '%s/pkg/x.py:3:1: E999\\n' "$(pwd -P)"; false""",
                            target='"ssh"')
     config += f'[tool.hostlint.ssh]\nhost = "hostlint-test"\nroot = {toml_string("~/" + relative)}\n'
-    root = make_repo(tmp_path / "repo", config)
-    (root / "a.py").write_text("x\n")
-    git(root, "add", "a.py")
+    root = make_repo(tmp_path / "repo", config, staged=["a.py"])
     result = hostlint("check", cwd=root)
     assert (result.code, result.out) == (1, "pkg/x.py:3:1: E999\n"), result.stderr
