@@ -41,6 +41,17 @@ class TargetUnavailable(HostlintError):
     exit_code = ExitCode.UNAVAILABLE
 
 
+class ConnectFailed(TargetUnavailable):
+    """A connection that could not be made (exit 3); ``reason`` says which step failed:
+    ``resolve``, ``refused``, ``timeout``, ``unreachable``, ``protocol``, ``host-key-unknown``,
+    ``host-key-changed``, ``host-key-revoked``, ``auth``, ``proxy``, ``lost``, ``root`` (the
+    remote root is not a directory)."""
+
+    def __init__(self, reason: str, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.reason = reason
+
+
 class Interrupted(BaseException):
     """hostlint received SIGINT, SIGTERM or SIGHUP; the linters are being stopped."""
 

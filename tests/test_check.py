@@ -16,6 +16,8 @@ from hostlint.status import RunResult
 from hostlint.targets.base import Cancel, Invocation, run
 from hostlint.targets.local import LocalTarget
 from tests.utils import (
+    HOSTILE,
+    NON_UTF8,
     PYTHON,
     alive,
     child_env,
@@ -25,52 +27,14 @@ from tests.utils import (
     hostlint_argv,
     linter,
     linter_config,
+    logged_args,
+    logged_runs,
     make_repo,
+    name_bytes,
     run_detached,
+    stage,
+    thirty_thousand_staged_each_linted_once,
 )
-
-HOSTILE = [
-    "with space.py",
-    "it's.py",
-    'double"quote.py',
-    "$(touch PWNED).py",
-    "`touch PWNED`.py",
-    "semi;colon.py",
-    "tab\there.py",
-    "new\nline.py",
-    "-leading-dash.py",
-    "--option.py",
-    "back\\slash.py",
-    "*.py",
-    "$HOME.py",
-    "dollar$.py",
-]
-NON_UTF8 = os.fsdecode(b"latin\xe9-\xff.py")
-
-
-def logged_runs(log: Path) -> list[list[str]]:
-    """Each run of record_args.py: the list of arguments it received."""
-    runs: list[list[str]] = []
-    current: list[str] = []
-    for token in log.read_bytes().split(b"\0")[:-1]:
-        if token:
-            current.append(os.fsdecode(token))
-        else:
-            runs.append(current)
-            current = []
-    return runs
-
-
-def logged_args(log: Path) -> list[str]:
-    return [arg for batch in logged_runs(log) for arg in batch]
-
-
-def stage(root: Path, *names: str, content: str = "x = 1\n") -> None:
-    for name in names:
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content)
-    git(root, "add", "--", *names)
 
 
 def test_failing_linter_blocks_the_commit(tmp_path: Path) -> None:
@@ -140,11 +104,6 @@ def test_hostile_names_arrive_as_one_argument_each(args_repo: tuple[Path, Path],
     assert not list(tmp_path.rglob("PWNED")) and not (Path.home() / "PWNED").exists()
 
 
-name_bytes = st.binary(min_size=1, max_size=40).filter(
-    lambda b: b"\0" not in b and b"/" not in b and b not in (b".", b"..")
-)
-
-
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(name_bytes, min_size=1, max_size=8, unique=True))
 def test_any_name_reaches_the_local_linter_byte_for_byte(tmp_path: Path, names: list[bytes]) -> None:
@@ -168,23 +127,6 @@ class _Null:
 
     def flush(self) -> None:
         pass
-
-
-def thirty_thousand_staged_each_linted_once(root: Path, log: Path) -> None:
-    """Stage 30,000 long names in ``root``, check, and assert each was linted exactly once
-    (by record_args.py logging to ``log``) in more than one batch. Shared with the ssh test."""
-    names = [f"pkg/{i:05d}-{'long-name-' * 12}.py" for i in range(30_000)]
-    (root / "pkg").mkdir()
-    for name in names:
-        (root / name).write_bytes(b"")
-    git(root, "add", "pkg")
-    result = hostlint("check", cwd=root)
-    assert result.code == 0, result.stderr
-    runs = logged_runs(log)
-    assert len(runs) > 1  # it had to split
-    linted = [arg for batch in runs for arg in batch]
-    assert len(linted) == len(names)
-    assert sorted(linted) == sorted(names)
 
 
 def test_thirty_thousand_staged_files_each_linted_once(args_repo: tuple[Path, Path]) -> None:

@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 
 from hostlint.detect import Facts, decide
+from tests.ssh_helpers import ssh_repo
+from tests.sshd import ALIAS, SshServer
 from tests.utils import hostlint, make_repo
 
 
@@ -104,3 +106,17 @@ def test_pre_commits_own_virtualenv_for_hostlint_is_not_the_dev_environment(tmp_
     assert "hook framework's environment" in result.out
     users_venv = {**os.environ, "VIRTUAL_ENV": str(tmp_path), "PRE_COMMIT": "1"}
     assert hostlint("detect", cwd=root, environ=users_venv).out.startswith("target: local\n")
+
+
+def test_detect_shows_the_resolved_settings_and_no_key_material(sshd: SshServer, ssh_home: Path,
+                                                               tmp_path: Path) -> None:
+    root = ssh_repo(tmp_path, "true")
+    result = hostlint("detect", cwd=root)
+    assert result.code == 0, result.stderr
+    out = result.out
+    for row in (f"host: {ALIAS} -> 127.0.0.1", f"user: {sshd.user}", f"port: {sshd.port}",
+                f"identity files: {sshd.client_key}", f"root: {root}",
+                f"known_hosts: {ssh_home / '.ssh' / 'known_hosts'}"):
+        assert row in out, out
+    assert sshd.client_key_pub.read_text().split()[1] not in out
+    assert "PRIVATE KEY" not in out

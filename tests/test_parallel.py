@@ -11,25 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.utils import child_env, hostlint, linter, make_repo, toml_string
-
-
-def linters_config(log: Path, specs: dict[str, tuple[float, int, str]], **top: str) -> str:
-    """``specs``: name -> (seconds, exit code, include pattern)."""
-    text = "[tool.hostlint]\n" + "".join(f"{k} = {v}\n" for k, v in top.items())
-    for name, (seconds, code, include) in specs.items():
-        command = linter("timed.py", name, str(log), str(seconds), str(code))
-        text += (f"[tool.hostlint.linters.{name}]\ncommand = {toml_string(command)}\n"
-                 f"include = [{toml_string(include)}]\n")
-    return text
-
-
-def spans(log: Path) -> dict[str, tuple[float, float]]:
-    times: dict[str, dict[str, float]] = {}
-    for line in log.read_text().splitlines():
-        name, what, at = line.split()
-        times.setdefault(name, {})[what] = float(at)
-    return {name: (t["start"], t["end"]) for name, t in times.items()}
+from tests.utils import child_env, hostlint, linter, linters_config, make_repo, spans, toml_string
 
 
 def staged_repo(tmp_path: Path, config: str, *names: str) -> Path:

@@ -1,5 +1,5 @@
 """Faults and hostile input on the local target: byte fidelity, slow readers, concurrent
-checks, git edge cases. (Remote faults: tests/targets/test_ssh.py and test_vagrant.py.)"""
+checks, git edge cases. (Remote faults: tests/targets/ssh/ and tests/targets/test_vagrant.py.)"""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 
 from hostlint.targets.base import Cancel, Invocation, run
 from hostlint.targets.local import LocalTarget
-from tests.test_check import logged_args
 from tests.utils import (
     child_env,
     git,
@@ -24,6 +23,7 @@ from tests.utils import (
     hostlint_argv,
     linter,
     linter_config,
+    logged_args,
     make_repo,
     run_detached,
 )

@@ -1,5 +1,5 @@
-"""Test helpers: the in-process CLI runner, a subprocess runner with no terminal, and
-small git repositories."""
+"""Test helpers: the in-process CLI runner, a subprocess runner with no terminal, small git
+repositories, hostile file names, and readers of what the test linters (tests/linters/) log."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from hypothesis import strategies as st
 
 from hostlint.cli import main
 from hostlint.environment import Environment
@@ -124,3 +126,103 @@ def gone_within(pid: int, seconds: float) -> bool:
 def linter_config(command: str, **keys: str) -> str:
     extra = "".join(f"{k} = {v}\n" for k, v in keys.items())
     return f"[tool.hostlint]\ncommand = {toml_string(command)}\n{extra}"
+
+
+#: File names a shell would split, expand or run.
+HOSTILE = [
+    "with space.py",
+    "it's.py",
+    'double"quote.py',
+    "$(touch PWNED).py",
+    "`touch PWNED`.py",
+    "semi;colon.py",
+    "tab\there.py",
+    "new\nline.py",
+    "-leading-dash.py",
+    "--option.py",
+    "back\\slash.py",
+    "*.py",
+    "$HOME.py",
+    "dollar$.py",
+]
+NON_UTF8 = os.fsdecode(b"latin\xe9-\xff.py")
+
+
+def logged_runs(log: Path) -> list[list[str]]:
+    """Each run of record_args.py: the list of arguments it received."""
+    runs: list[list[str]] = []
+    current: list[str] = []
+    for token in log.read_bytes().split(b"\0")[:-1]:
+        if token:
+            current.append(os.fsdecode(token))
+        else:
+            runs.append(current)
+            current = []
+    return runs
+
+
+def logged_args(log: Path) -> list[str]:
+    return [arg for batch in logged_runs(log) for arg in batch]
+
+
+def stage(root: Path, *names: str, content: str = "x = 1\n") -> None:
+    for name in names:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    git(root, "add", "--", *names)
+
+
+#: Any file name git can stage, as bytes.
+name_bytes = st.binary(min_size=1, max_size=40).filter(
+    lambda b: b"\0" not in b and b"/" not in b and b not in (b".", b"..")
+)
+
+
+def thirty_thousand_staged_each_linted_once(root: Path, log: Path) -> None:
+    """Stage 30,000 long names in ``root``, check, and assert each was linted exactly once
+    (by record_args.py logging to ``log``) in more than one batch."""
+    names = [f"pkg/{i:05d}-{'long-name-' * 12}.py" for i in range(30_000)]
+    (root / "pkg").mkdir()
+    for name in names:
+        (root / name).write_bytes(b"")
+    git(root, "add", "pkg")
+    result = hostlint("check", cwd=root)
+    assert result.code == 0, result.stderr
+    runs = logged_runs(log)
+    assert len(runs) > 1  # it had to split
+    linted = [arg for batch in runs for arg in batch]
+    assert len(linted) == len(names)
+    assert sorted(linted) == sorted(names)
+
+
+def linters_config(log: Path, specs: dict[str, tuple[float, int, str]], **top: str) -> str:
+    """``specs``: name -> (seconds, exit code, include pattern)."""
+    text = "[tool.hostlint]\n" + "".join(f"{k} = {v}\n" for k, v in top.items())
+    for name, (seconds, code, include) in specs.items():
+        command = linter("timed.py", name, str(log), str(seconds), str(code))
+        text += (f"[tool.hostlint.linters.{name}]\ncommand = {toml_string(command)}\n"
+                 f"include = [{toml_string(include)}]\n")
+    return text
+
+
+def spans(log: Path) -> dict[str, tuple[float, float]]:
+    """When each timed.py linter started and ended: name -> (start, end)."""
+    times: dict[str, dict[str, float]] = {}
+    for line in log.read_text().splitlines():
+        name, what, at = line.split()
+        times.setdefault(name, {})[what] = float(at)
+    return {name: (t["start"], t["end"]) for name, t in times.items()}
+
+
+class Collect:
+    """A sink keeping every byte written to it."""
+
+    def __init__(self) -> None:
+        self.data = b""
+
+    def write(self, data: bytes) -> None:
+        self.data += data
+
+    def flush(self) -> None:
+        pass

@@ -1,4 +1,4 @@
-"""Issue 6, the remote half: faults, hostile input and load against the real sshd
+"""Faults, hostile input and load on the SSH target, against the real sshd
 (tests/sshd.py). The server runs on this machine, so remote processes show in /proc.
 
 Every test that signals hostlint waits for the remote linter's ``ready`` line first: before
@@ -14,30 +14,30 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import dsa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hostlint.status import RunResult
-from hostlint.targets import ssh
 from hostlint.targets.base import GRACE_SECONDS, Invocation
+from hostlint.targets.ssh.endpoint import Endpoint
+from hostlint.targets.ssh.remote import SshTarget, remote_command
+from tests.ssh_helpers import connected, popen_check, read_ready, run_on, ssh_config, ssh_repo
 from tests.sshd import SshServer
-from tests.targets.test_ssh import (
-    ALIAS,
-    connected,
-    popen_check,
-    read_ready,
-    run_on,
-    ssh_config,
-    ssh_repo,
+from tests.utils import (
+    Result,
+    alive,
+    child_env,
+    eventually,
+    gone_within,
+    hostlint,
+    hostlint_argv,
+    linter,
+    make_repo,
+    stage,
 )
-from tests.test_check import stage
-from tests.utils import alive, child_env, eventually, gone_within, hostlint, hostlint_argv, linter, make_repo
 
 # -- the bytes a linter writes ---------------------------------------------------------------
 
@@ -73,21 +73,14 @@ def bytes_repo(tmp_path: Path, payload: bytes, chunk: int) -> Path:
     return ssh_repo(tmp_path, linter("bytes_out.py", str(source), str(chunk)), "a.py")
 
 
-@dataclass
-class Outcome:
-    code: int
-    stdout: bytes
-    stderr: str
-
-
-def check_to_files(root: Path, *args: str, timeout: float = 60) -> Outcome:
+def check_to_files(root: Path, *args: str, timeout: float = 60) -> Result:
     """``hostlint check ARGS`` in its own session, stdout and stderr to files (no terminal)."""
     out, err = root.parent / f"out.{os.getpid()}", root.parent / f"err.{os.getpid()}"
     with out.open("wb") as stdout, err.open("wb") as stderr:
         code = subprocess.run(hostlint_argv("check", *args), cwd=root, stdout=stdout, stderr=stderr,
                               stdin=subprocess.DEVNULL, env=child_env(), start_new_session=True,
                               timeout=timeout, check=False).returncode
-    return Outcome(code, out.read_bytes(), err.read_text(errors="replace"))
+    return Result(code, out.read_bytes(), err.read_text(errors="replace"))
 
 
 @pytest.mark.timeout(90)
@@ -108,14 +101,14 @@ def test_every_byte_arrives_unchanged_over_ssh(ssh_home: Path, tmp_path: Path, c
 
 
 @pytest.fixture(scope="module")
-def shared_target(sshd: SshServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ssh.SshTarget]:
+def shared_target(sshd: SshServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshTarget]:
     """One connection for many runs (no ~/.ssh: the endpoint is built from the server)."""
     work = tmp_path_factory.mktemp("shared-target")
     known_hosts = work / "known_hosts"
     known_hosts.write_text(sshd.known_hosts_line + "\n")
-    endpoint = ssh.Endpoint(host=sshd.host, port=sshd.port, user=sshd.user,
-                            identity_files=(str(sshd.client_key),), identities_only=True,
-                            known_hosts=(str(known_hosts),), use_agent=False)
+    endpoint = Endpoint(host=sshd.host, port=sshd.port, user=sshd.user,
+                        identity_files=(str(sshd.client_key),), identities_only=True,
+                        known_hosts=(str(known_hosts),), use_agent=False)
     with connected(endpoint, work) as target:
         yield target
 
@@ -129,7 +122,7 @@ streams = st.lists(st.one_of(st.binary(max_size=300), special), max_size=40).map
 @pytest.mark.timeout(240)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(payload=streams, chunk=st.integers(1, 700))
-def test_random_byte_streams_pass_through_the_remote_pty(shared_target: ssh.SshTarget, tmp_path: Path,
+def test_random_byte_streams_pass_through_the_remote_pty(shared_target: SshTarget, tmp_path: Path,
                                                          payload: bytes, chunk: int) -> None:
     source = tmp_path / "payload.bin"
     source.write_bytes(payload)
@@ -138,7 +131,7 @@ def test_random_byte_streams_pass_through_the_remote_pty(shared_target: ssh.SshT
     assert out == payload
 
 
-def test_the_remote_pty_does_no_output_processing(shared_target: ssh.SshTarget) -> None:
+def test_the_remote_pty_does_no_output_processing(shared_target: SshTarget) -> None:
     result, out = run_on(shared_target, Invocation("stty -a </dev/tty"))
     assert result == RunResult(0)
     flags = out.decode().split()
@@ -152,7 +145,7 @@ def test_remote_command_undoes_output_flags_that_login_files_set(tmp_path: Path)
     local pty set up that way."""
     payload = tmp_path / "payload.bin"
     payload.write_bytes(PAYLOAD[:2000])
-    command = ssh.remote_command(str(tmp_path), Invocation(linter("bytes_out.py", str(payload))))
+    command = remote_command(str(tmp_path), Invocation(linter("bytes_out.py", str(payload))))
     script = f"stty opost onlcr ocrnl olcuc tab3 onlret; {command}"
     master, slave = os.openpty()
     proc = subprocess.Popen(["/bin/sh", "-c", script], stdin=slave, stdout=slave, stderr=slave,
@@ -288,7 +281,7 @@ def test_twenty_checks_at_once_against_one_sshd_all_finish_clearly(ssh_home: Pat
     try:
         for proc, out, err in runs:
             code = proc.wait(timeout=120)  # none hangs
-            outcomes.append(Outcome(code, out.read_bytes(), err.read_text(errors="replace")))
+            outcomes.append(Result(code, out.read_bytes(), err.read_text(errors="replace")))
     finally:
         for proc, _, _ in runs:
             if proc.poll() is None:
@@ -306,105 +299,6 @@ def test_twenty_checks_at_once_against_one_sshd_all_finish_clearly(ssh_home: Pat
             login_noise = outcome.stdout[:-len(payload)]
             assert payload[:6] not in login_noise and login_noise[-1:] in (b"", b"\n")
     assert sum(o.code == 0 for o in outcomes) >= 1
-
-
-# -- security ----------------------------------------------------------------------------------------
-
-
-def key_material(key: Path) -> list[str]:
-    """The text of a private key file that must never be printed: its armour and each line
-    of its base64 body."""
-    lines = [line.strip() for line in key.read_text().splitlines() if line.strip()]
-    body = [line for line in lines if not line.startswith("-----")]
-    return ["PRIVATE KEY", *(["".join(body), *body] if body else [])]
-
-
-def assert_no_key_material(text: str, *keys: Path) -> None:
-    for key in keys:
-        for secret in key_material(key):
-            assert secret not in text, f"{secret[:20]}... of {key} was printed"
-
-
-def run_cli(root: Path, *args: str) -> Outcome:
-    proc = subprocess.run(hostlint_argv(*args), cwd=root, capture_output=True, stdin=subprocess.DEVNULL,
-                          env=child_env(), timeout=60, check=False)
-    return Outcome(proc.returncode, proc.stdout, proc.stderr.decode(errors="replace"))
-
-
-@pytest.mark.timeout(60)
-def test_verbose_output_never_shows_key_material(sshd: SshServer, ssh_home: Path, tmp_path: Path) -> None:
-    root = ssh_repo(tmp_path, "true", "a.py")
-    ok = run_cli(root, "check", "-v")
-    assert ok.code == 0, ok.stderr
-    detect = run_cli(root, "-v", "detect")
-    assert detect.code == 0, detect.stderr
-    assert "identity files" in detect.stdout.decode()
-
-    stranger = tmp_path / "stranger_key"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(stranger)], check=True)
-    broken = tmp_path / "broken_key"  # a key file paramiko cannot parse: its error must not quote it
-    text = sshd.client_key.read_text().splitlines()
-    broken.write_text("\n".join([text[0], *[line[::-1] for line in text[1:-1]], text[-1]]) + "\n")
-    broken.chmod(0o600)
-    config = ssh_home / ".ssh" / "config"
-    config.write_text(config.read_text().replace(
-        f"IdentityFile {sshd.client_key}", f"IdentityFile {broken}\n    IdentityFile {stranger}"))
-    refused = run_cli(root, "check", "-v")
-    assert refused.code == 3
-    assert "authentication failed" in refused.stderr and "Traceback" in refused.stderr
-    assert str(broken) in refused.stderr and str(stranger) in refused.stderr
-
-    for outcome in (ok, detect, refused):
-        assert_no_key_material(outcome.stdout.decode(errors="replace") + outcome.stderr,
-                               sshd.client_key, stranger, broken, sshd.host_key)
-
-
-ENCRYPTED = "encrypted, and not in the ssh-agent: skipped"
-
-
-@pytest.fixture
-def unusable_keys(tmp_path: Path) -> list[tuple[Path, str]]:
-    """Identity files no key can be taken from, each with the reason hostlint gives."""
-    keys = tmp_path / "keys"
-    keys.mkdir()
-    for name, kind in (("encrypted_ed25519", ["-t", "ed25519"]),
-                       ("encrypted_rsa_pem", ["-t", "rsa", "-b", "2048", "-m", "PEM"])):
-        subprocess.run(["ssh-keygen", "-q", *kind, "-N", "a passphrase", "-C", "", "-f", str(keys / name)],
-                       check=True)
-    dsa_key = dsa.generate_private_key(key_size=1024)
-    (keys / "dsa_pkcs8").write_bytes(dsa_key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
-    (keys / "empty").write_bytes(b"")
-    return [(keys / "encrypted_ed25519", ENCRYPTED),
-            (keys / "encrypted_rsa_pem", ENCRYPTED),
-            (keys / "dsa_pkcs8", "unsupported key type DSA: skipped"),
-            (keys / "empty", "unreadable: "),
-            (keys / "encrypted_ed25519.pub", "unreadable: "),  # a public key given as IdentityFile
-            (keys / "missing", "no such file")]
-
-
-@pytest.mark.parametrize("verbose", [False, True])
-def test_identity_files_that_cannot_be_used_are_3_saying_why_for_each(
-        sshd: SshServer, ssh_home: Path, tmp_path: Path, unusable_keys: list[tuple[Path, str]],
-        verbose: bool) -> None:
-    """Encrypted keys (no agent), an unsupported type, an empty file, a public key: never a
-    crash (exit 70), never a key printed."""
-    config = ssh_home / ".ssh" / "config"
-    identities = "\n".join(f"    IdentityFile {path}" for path, _ in unusable_keys)
-    config.write_text(config.read_text().replace(f"    IdentityFile {sshd.client_key}", identities))
-    root, marker = tmp_path / "repo", tmp_path / "ran"
-    make_repo(root, ssh_config(f"touch {marker}", root=root))
-    stage(root, "a.py")
-    result = run_cli(root, "check", *(["-v"] if verbose else []))
-    assert result.code == 3, result.stderr
-    assert not marker.exists()
-    line = result.stderr.splitlines()[-1]
-    assert line.startswith(f"hostlint: authentication failed for user {sshd.user!r} on {ALIAS} (")
-    for path, reason in unusable_keys:
-        assert f"{path} ({reason}" in line, line
-    assert ("Traceback" in result.stderr) == verbose
-    private = [path for path, _ in unusable_keys if path.exists() and path.suffix != ".pub"]
-    assert_no_key_material(result.stderr + result.stdout.decode(errors="replace"), *private)
 
 
 # -- a hostile root ------------------------------------------------------------------------------------

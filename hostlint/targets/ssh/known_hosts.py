@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hostlint.targets.ssh_config import SSH_PORT, ConnectFailed, Endpoint
+from hostlint.errors import ConnectFailed
+from hostlint.targets.ssh.endpoint import SSH_PORT, Endpoint
 
 if TYPE_CHECKING:
     import paramiko
@@ -137,6 +138,3 @@ def prefer_known_key_types(transport: paramiko.Transport, endpoint: Endpoint) ->
         return 0 if base in known else 1
 
     options.key_types = sorted(algorithms, key=rank)
-
-
-__all__ = ["KnownKey", "fingerprint", "known_keys", "prefer_known_key_types", "verify_host_key"]

@@ -2,66 +2,32 @@
 
 ``resolve(spec, environ=...)`` reads the user's config and ``/etc/ssh/ssh_config`` (with their
 ``Include`` lines expanded, which paramiko does not do), or only the text it is given (what
-``vagrant ssh-config`` prints). ``ConnectFailed`` is the error every later step of reaching
-an endpoint raises (host key, authentication, connection).
-
-paramiko is first imported here, without ``invoke``; this module is imported only when a
-remote target is used.
+``vagrant ssh-config`` prints). ``describe_endpoint`` shows the result for ``hostlint detect``.
 """
 
 from __future__ import annotations
 
 import glob
-import logging
 import os
 import pwd
 import shlex
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hostlint.errors import ConfigError, TargetUnavailable
+from hostlint.errors import ConfigError
+from hostlint.targets.ssh.transport import load_paramiko
 
-
-def load_paramiko() -> None:
-    """Import paramiko without ``invoke``, which paramiko.config loads only for ``Match exec``
-    and which costs ~50 ms per check. A config that uses ``Match exec`` gets it on demand."""
-    if "paramiko" in sys.modules:
-        return
-    blocked = "invoke" not in sys.modules
-    if blocked:
-        sys.modules["invoke"] = None  # type: ignore[assignment]
-    try:
-        import paramiko  # noqa: F401
-    finally:
-        if blocked and sys.modules.get("invoke", 0) is None:
-            del sys.modules["invoke"]
-
-
-load_paramiko()
+load_paramiko()  # done already by importing transport; it must come before `import paramiko`
 
 import paramiko  # noqa: E402
-
-logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 SSH_PORT = 22
 DEFAULT_IDENTITIES = ("~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa")
 DEFAULT_KNOWN_HOSTS = ("~/.ssh/known_hosts", "~/.ssh/known_hosts2")
 GLOBAL_KNOWN_HOSTS = ("/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2")
 SYSTEM_CONFIG = "/etc/ssh/ssh_config"
-
-
-class ConnectFailed(TargetUnavailable):
-    """A connection that could not be made (exit 3); ``reason`` says which step failed:
-    ``resolve``, ``refused``, ``timeout``, ``unreachable``, ``protocol``, ``host-key-unknown``,
-    ``host-key-changed``, ``host-key-revoked``, ``auth``, ``proxy``, ``lost``, ``root`` (the
-    remote root is not a directory)."""
-
-    def __init__(self, reason: str, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -222,15 +188,20 @@ def _files(value: str | None, default: Sequence[str], home: str) -> tuple[str, .
     return tuple(_expand(n, home) for n in names if n.lower() != "none")
 
 
-__all__ = [
-    "DEFAULT_IDENTITIES",
-    "DEFAULT_KNOWN_HOSTS",
-    "GLOBAL_KNOWN_HOSTS",
-    "SSH_PORT",
-    "SYSTEM_CONFIG",
-    "ConnectFailed",
-    "Endpoint",
-    "load_paramiko",
-    "parse_spec",
-    "resolve",
-]
+def describe_endpoint(endpoint: Endpoint, *, root: str) -> list[tuple[str, str]]:
+    """Rows for ``hostlint detect``: where and how hostlint connects (never key material)."""
+    proxy = (f"ProxyJump {endpoint.proxy_jump}" if endpoint.proxy_jump
+             else f"ProxyCommand {endpoint.proxy_command}" if endpoint.proxy_command else "none")
+    known = ", ".join(endpoint.known_hosts) if endpoint.check_host_key else "not checked"
+    return [
+        ("host", f"{endpoint.alias} -> {endpoint.host}" if endpoint.alias != endpoint.host
+         else endpoint.host),
+        ("user", endpoint.user),
+        ("port", str(endpoint.port)),
+        ("identity files", ", ".join(endpoint.identity_files) or "none found"),
+        ("identities only", "yes" if endpoint.identities_only else "no"),
+        ("ssh-agent", "used" if endpoint.use_agent else "not used (no SSH_AUTH_SOCK)"),
+        ("known_hosts", known),
+        ("proxy", proxy),
+        ("root", root),
+    ]

@@ -1,0 +1,67 @@
+"""The SSH target: linters run on any SSH host over one paramiko connection, one session
+channel with a pty per run (fabric's ``Remote``). One SSH concept per module:
+
+* ``endpoint`` — ``[user@]host[:port]`` and ``~/.ssh/config`` → ``Endpoint``
+* ``known_hosts`` — host keys: known_hosts entries, fingerprints, the check
+* ``transport`` — the only module touching paramiko internals (and how it is imported)
+* ``connect`` — socket, jump hosts / ProxyCommand, handshake
+* ``auth`` — keys and the ssh-agent
+* ``connection`` — the ``Connection``: channels, the MaxSessions queue, liveness
+* ``remote`` — the one quoted remote command, ``SshTarget`` and ``SshProcess``
+
+This module holds the registry's entry points and the names the Vagrant target builds on.
+Importing it loads nothing else: paramiko comes with the first of those names used, so
+opening the target (not asking how to announce it) pays for it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from hostlint.errors import ConfigError
+
+if TYPE_CHECKING:
+    from hostlint.targets import Context
+    from hostlint.targets.ssh.endpoint import describe_endpoint, resolve
+    from hostlint.targets.ssh.remote import SshTarget, open_ssh_target
+
+__all__ = ["SshTarget", "connecting", "describe", "describe_endpoint", "open_ssh_target",
+           "open_target", "resolve"]
+
+#: The names the Vagrant target uses, and the module of this package that defines each.
+_FROM = {"resolve": "endpoint", "describe_endpoint": "endpoint", "SshTarget": "remote",
+         "open_ssh_target": "remote"}
+
+
+def __getattr__(name: str) -> object:
+    if name not in _FROM:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(__import__(f"{__name__}.{_FROM[name]}", fromlist=[name]), name)
+
+
+def connecting(context: Context) -> str | None:
+    """What to show while connecting takes long."""
+    return f"connecting to {context.config.ssh.host}..."
+
+
+def open_target(context: Context) -> SshTarget:
+    from hostlint.targets.ssh import endpoint, remote
+
+    host, root = _settings(context)
+    return remote.open_ssh_target(endpoint.resolve(host, environ=context.env.environ), context,
+                                  root=root)
+
+
+def describe(context: Context) -> list[tuple[str, str]]:
+    from hostlint.targets.ssh import endpoint
+
+    host, root = _settings(context)
+    return endpoint.describe_endpoint(endpoint.resolve(host, environ=context.env.environ), root=root)
+
+
+def _settings(context: Context) -> tuple[str, str]:
+    host, root = context.config.ssh.host, context.config.ssh.root
+    if not host or not root:
+        raise ConfigError(f"{context.config.source}: the ssh target needs [tool.hostlint.ssh] "
+                          "host and root", hint="set host = \"devbox\" and root = \"/path/on/devbox\"")
+    return host, root

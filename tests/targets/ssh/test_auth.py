@@ -1,0 +1,125 @@
+"""Key authentication (hostlint/targets/ssh/auth.py): a rejected key, identity files that
+cannot be used, and never a key's text in any output, verbose or not."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import dsa
+
+from tests.ssh_helpers import marker_repo, ssh_config, ssh_repo
+from tests.sshd import ALIAS, SshServer
+from tests.utils import Result, child_env, hostlint, hostlint_argv, make_repo, stage
+
+
+def test_rejected_key_is_3_naming_the_user_and_the_keys_tried(sshd: SshServer, ssh_home: Path,
+                                                               tmp_path: Path) -> None:
+    stranger = tmp_path / "stranger_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(stranger)], check=True)
+    config = ssh_home / ".ssh" / "config"
+    config.write_text(config.read_text().replace(str(sshd.client_key), str(stranger)))
+    root, marker = marker_repo(tmp_path)
+    result = hostlint("check", cwd=root)
+    assert result.code == 3
+    assert f"authentication failed for user {sshd.user!r}" in result.stderr
+    assert str(stranger) in result.stderr and str(sshd.client_key) not in result.stderr
+    assert result.stderr.count("\n") == 1 and not marker.exists()
+
+
+def key_material(key: Path) -> list[str]:
+    """The text of a private key file that must never be printed: its armour and each line
+    of its base64 body."""
+    lines = [line.strip() for line in key.read_text().splitlines() if line.strip()]
+    body = [line for line in lines if not line.startswith("-----")]
+    return ["PRIVATE KEY", *(["".join(body), *body] if body else [])]
+
+
+def assert_no_key_material(text: str, *keys: Path) -> None:
+    for key in keys:
+        for secret in key_material(key):
+            assert secret not in text, f"{secret[:20]}... of {key} was printed"
+
+
+def run_cli(root: Path, *args: str) -> Result:
+    proc = subprocess.run(hostlint_argv(*args), cwd=root, capture_output=True, stdin=subprocess.DEVNULL,
+                          env=child_env(), timeout=60, check=False)
+    return Result(proc.returncode, proc.stdout, proc.stderr.decode(errors="replace"))
+
+
+@pytest.mark.timeout(60)
+def test_verbose_output_never_shows_key_material(sshd: SshServer, ssh_home: Path, tmp_path: Path) -> None:
+    root = ssh_repo(tmp_path, "true", "a.py")
+    ok = run_cli(root, "check", "-v")
+    assert ok.code == 0, ok.stderr
+    detect = run_cli(root, "-v", "detect")
+    assert detect.code == 0, detect.stderr
+    assert "identity files" in detect.stdout.decode()
+
+    stranger = tmp_path / "stranger_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(stranger)], check=True)
+    broken = tmp_path / "broken_key"  # a key file paramiko cannot parse: its error must not quote it
+    text = sshd.client_key.read_text().splitlines()
+    broken.write_text("\n".join([text[0], *[line[::-1] for line in text[1:-1]], text[-1]]) + "\n")
+    broken.chmod(0o600)
+    config = ssh_home / ".ssh" / "config"
+    config.write_text(config.read_text().replace(
+        f"IdentityFile {sshd.client_key}", f"IdentityFile {broken}\n    IdentityFile {stranger}"))
+    refused = run_cli(root, "check", "-v")
+    assert refused.code == 3
+    assert "authentication failed" in refused.stderr and "Traceback" in refused.stderr
+    assert str(broken) in refused.stderr and str(stranger) in refused.stderr
+
+    for outcome in (ok, detect, refused):
+        assert_no_key_material(outcome.stdout.decode(errors="replace") + outcome.stderr,
+                               sshd.client_key, stranger, broken, sshd.host_key)
+
+
+ENCRYPTED = "encrypted, and not in the ssh-agent: skipped"
+
+
+@pytest.fixture
+def unusable_keys(tmp_path: Path) -> list[tuple[Path, str]]:
+    """Identity files no key can be taken from, each with the reason hostlint gives."""
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    for name, kind in (("encrypted_ed25519", ["-t", "ed25519"]),
+                       ("encrypted_rsa_pem", ["-t", "rsa", "-b", "2048", "-m", "PEM"])):
+        subprocess.run(["ssh-keygen", "-q", *kind, "-N", "a passphrase", "-C", "", "-f", str(keys / name)],
+                       check=True)
+    dsa_key = dsa.generate_private_key(key_size=1024)
+    (keys / "dsa_pkcs8").write_bytes(dsa_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (keys / "empty").write_bytes(b"")
+    return [(keys / "encrypted_ed25519", ENCRYPTED),
+            (keys / "encrypted_rsa_pem", ENCRYPTED),
+            (keys / "dsa_pkcs8", "unsupported key type DSA: skipped"),
+            (keys / "empty", "unreadable: "),
+            (keys / "encrypted_ed25519.pub", "unreadable: "),  # a public key given as IdentityFile
+            (keys / "missing", "no such file")]
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_identity_files_that_cannot_be_used_are_3_saying_why_for_each(
+        sshd: SshServer, ssh_home: Path, tmp_path: Path, unusable_keys: list[tuple[Path, str]],
+        verbose: bool) -> None:
+    """Encrypted keys (no agent), an unsupported type, an empty file, a public key: never a
+    crash (exit 70), never a key printed."""
+    config = ssh_home / ".ssh" / "config"
+    identities = "\n".join(f"    IdentityFile {path}" for path, _ in unusable_keys)
+    config.write_text(config.read_text().replace(f"    IdentityFile {sshd.client_key}", identities))
+    root, marker = tmp_path / "repo", tmp_path / "ran"
+    make_repo(root, ssh_config(f"touch {marker}", root=root))
+    stage(root, "a.py")
+    result = run_cli(root, "check", *(["-v"] if verbose else []))
+    assert result.code == 3, result.stderr
+    assert not marker.exists()
+    line = result.stderr.splitlines()[-1]
+    assert line.startswith(f"hostlint: authentication failed for user {sshd.user!r} on {ALIAS} (")
+    for path, reason in unusable_keys:
+        assert f"{path} ({reason}" in line, line
+    assert ("Traceback" in result.stderr) == verbose
+    private = [path for path, _ in unusable_keys if path.exists() and path.suffix != ".pub"]
+    assert_no_key_material(result.stderr + result.stdout.decode(errors="replace"), *private)

@@ -1,0 +1,65 @@
+"""Start-up discipline (docs/architecture.md): the hook and a local check never load
+paramiko, python-vagrant or the remote targets, not even lazily."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import hostlint
+from tests.utils import child_env, linter, make_repo, stage, toml_string
+
+
+@pytest.mark.parametrize("args, code", [(("check",), 1), (("hook", "pre-commit"), 1), (("detect",), 0)])
+def test_a_local_check_never_imports_paramiko(tmp_path: Path, args: tuple[str, ...], code: int) -> None:
+    root = make_repo(tmp_path / "repo", f"[tool.hostlint]\ncommand = {toml_string(linter('fail.py'))}\n")
+    stage(root, "a.py")
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "hostlint", *args], cwd=root,
+                          capture_output=True, text=True, env=child_env(), stdin=subprocess.DEVNULL,
+                          check=False)
+    assert proc.returncode == code, proc.stderr
+    loaded = {line.rpartition("|")[2].strip() for line in proc.stderr.splitlines()
+              if line.startswith("import time:")}
+    assert "hostlint.detect" in loaded  # importtime did report
+    assert not [m for m in loaded if remote_only(m)]
+
+
+#: Modules the hook and local checks load: none of them may import the remote targets.
+LOCAL_PATH = ("__main__.py", "check.py", "config.py", "detect.py", "environment.py", "errors.py",
+              "files.py", "git.py", "status.py", "stream.py", "targets/__init__.py", "targets/base.py",
+              "targets/local.py", "targets/vagrant_record.py")
+#: Packages and modules only a remote target loads (with everything under them).
+REMOTE_ONLY = ("paramiko", "vagrant", "hostlint.targets.ssh", "hostlint.targets.vagrant")
+
+
+def remote_only(module: str) -> bool:
+    return any(module == name or module.startswith(f"{name}.") for name in REMOTE_ONLY)
+
+
+@pytest.mark.parametrize("name", LOCAL_PATH)
+def test_local_path_modules_never_import_the_remote_targets(name: str) -> None:
+    """Not even lazily: the registry (targets/__init__.py) imports them by name, on use."""
+    tree = ast.parse((Path(hostlint.__file__).parent / name).read_text())
+    imported: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+            imported.update(f"{node.module}.{alias.name}" for alias in node.names)
+    assert not [m for m in imported if remote_only(m)]
+
+
+def test_the_ssh_package_loads_paramiko_only_when_a_name_the_target_uses_is_read() -> None:
+    """The registry imports the package to ask how to announce the connection: that must
+    not cost paramiko's import (it belongs to opening the target)."""
+    script = ("import sys; from hostlint.targets import ssh; ssh.connecting; "
+              "print('paramiko' in sys.modules); ssh.resolve; print('paramiko' in sys.modules, "
+              "'invoke' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=child_env(), check=True)
+    assert proc.stdout.split() == ["False", "True", "False"]
