@@ -126,7 +126,7 @@ def run(base: Path, port: int, write_home: object, args: argparse.Namespace) -> 
     startup = []
     for _ in range(args.runs):
         elapsed, _, _ = timed([python, "-c", "import hostlint.cli, hostlint.check, "
-                                  "hostlint.targets.ssh"], cwd=cold, env=env)
+                                  "hostlint.targets.ssh.remote"], cwd=cold, env=env)
         startup.append(elapsed)
     print(f"\n(a) cold check, one staged file, linter `true` — median of {args.runs}")
     reference = statistics.median(times["ssh -tt"])
