@@ -19,7 +19,7 @@ def test_daemon_is_private(engine: Engine) -> None:
     assert engine.environ() == {"DOCKER_HOST": f"unix://{engine.workdir}/docker.sock"}
     assert len(engine.docker_host) < 100  # unix socket paths are limited to ~104 bytes
     info = engine.docker("info", "--format", "{{.DockerRootDir}} {{.Driver}}").stdout.split()
-    assert info[0] == str(engine.workdir / "data")
+    assert info[0] == str(engine.data_root)
     # Its own bridge, with the gateway address on it; nothing else on this machine uses it.
     bridge = engine.docker("network", "inspect", "bridge", "--format",
                            '{{index .Options "com.docker.network.bridge.name"}}').stdout.strip()
