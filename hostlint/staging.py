@@ -412,6 +412,36 @@ def _link_id(path: Path, entry: Entry) -> str:
     return digest(b"blob %d\0" % len(target) + target).hexdigest()
 
 
+# --- what a target sees ------------------------------------------------------------------
+
+
+def rsync_folder(synced_folders: Path, repo_root: Path) -> str | None:
+    """The guest path of a Vagrant ``rsync`` synced folder that holds ``repo_root``, from a
+    machine record's ``synced_folders`` (its top-level keys are the folder types). Such a
+    guest sees the work tree as of the last ``vagrant rsync``, not the content set out here.
+    (It belongs with the Vagrant record reader; it lives here until that module settles.)"""
+    import json  # only beside a Vagrant machine record
+
+    try:
+        folders = json.loads(synced_folders.read_text()).get("rsync") or {}
+    except (OSError, ValueError, AttributeError):
+        return None
+    repo = repo_root.resolve()
+    for folder in folders.values() if isinstance(folders, dict) else ():
+        host = folder.get("hostpath") if isinstance(folder, dict) else None
+        if isinstance(host, str) and not folder.get("disabled"):
+            hostpath = Path(host).resolve()
+            if repo == hostpath or hostpath in repo.parents:
+                return str(folder.get("guestpath"))
+    return None
+
+
+def rsync_note(guest: str) -> str:
+    return (f"the synced folder {guest} is of type rsync: the guest lints its copy as of the "
+            "last `vagrant rsync`, not the content this commit records; run `vagrant rsync` "
+            "first (or keep `vagrant rsync-auto` running), or use a shared folder type")
+
+
 # --- signals, the crash-test seam, messages ---------------------------------------------
 
 

@@ -17,6 +17,7 @@ import pytest
 from hostlint import git as git_mod
 from hostlint import staging
 from hostlint.environment import Environment
+from tests.sshd import ALIAS
 from tests.utils import (
     child_env,
     git,
@@ -27,6 +28,7 @@ from tests.utils import (
     make_repo,
     saved_patches,
     snapshot,
+    toml_string,
 )
 
 
@@ -467,3 +469,46 @@ def test_an_unavailable_target_changes_nothing(tmp_path: Path) -> None:
     assert hostlint("check", cwd=root).code == 3
     assert snapshot(root) == before
     assert saved_patches(root) == []
+
+
+# --- over ssh: the remote root is this very work tree, seen through sshd -------------------
+
+
+def ssh_repo(tmp_path: Path, command: str) -> Path:
+    root = tmp_path / "repo"
+    return make_repo(root, linter_config(command, target='"ssh"') + "[tool.hostlint.ssh]\n"
+                     f"host = {toml_string(ALIAS)}\nroot = {toml_string(str(root))}\n")
+
+
+def test_over_ssh_the_staged_content_is_linted(ssh_home: Path, tmp_path: Path) -> None:
+    root = ssh_repo(tmp_path, linter("grep_bad.py"))
+    write(root, "a.py", b"bad\n")
+    write(root, "b.py", b"good\n")
+    add(root, "a.py", "b.py")
+    write(root, "a.py", b"fixed\n")
+    write(root, "b.py", b"good\nbad\n")
+    before = snapshot(root)
+    result = hostlint("check", cwd=root)
+    assert result.code == 1, result.stderr
+    assert "a.py:1:1: B001" in result.out
+    assert "b.py" not in result.out
+    assert snapshot(root) == before
+    assert saved_patches(root) == []
+
+
+@pytest.mark.parametrize("case", ["crlf-autocrlf", "binary", "mode-only", "symlink",
+                                  "staged-then-deleted", "non-utf8-and-hostile-names"])
+def test_over_ssh_each_edge_case_leaves_the_work_tree_byte_identical(
+        ssh_home: Path, tmp_path: Path, case: str) -> None:
+    log = tmp_path / "seen.jsonl"
+    root = ssh_repo(tmp_path, linter("record_content.py", str(log)))
+    partial = EDGE_CASES[case](root)
+    before = snapshot(root)
+    result = hostlint("check", cwd=root)
+    assert result.code == 0, result.out + result.stderr
+    assert snapshot(root) == before
+    seen = recorded(log)
+    for name in partial:
+        blob = subprocess.run(("git", "cat-file", "blob", f":{name}"), cwd=root,
+                              capture_output=True, check=True).stdout
+        assert seen[os.fsencode(name)][1].replace(b"\r\n", b"\n") == blob, name
