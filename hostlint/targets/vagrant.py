@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from hostlint import staging
 from hostlint.detect import machine_name
 from hostlint.environment import user_cache_dir, which
 from hostlint.errors import TargetUnavailable, UsageError
@@ -205,6 +206,9 @@ def open_target(context: Context) -> ssh.SshTarget:
     if found.record is None:
         raise TargetUnavailable(f"{found.label} is not_created (no record in "
                                 f"{found.project.root}/.vagrant): run `vagrant up`")
+    rsync = _rsync(found, context.root)
+    if rsync and context.env.is_tty:
+        context.env.message(f"warning: {staging.rsync_note(rsync)}")
     text = cached_ssh_config(found, environ)
     warm = text is not None
     if text is None:
@@ -227,6 +231,12 @@ def _connect(found: Plan, context: Context, text: str) -> ssh.SshTarget:
     return ssh.open_ssh_target(endpoint, context, root=found.root, name=found.label)
 
 
+def _rsync(found: Plan, repo_root: Path) -> str | None:
+    if found.record is None:
+        return None
+    return staging.rsync_folder(found.record.path / "synced_folders", repo_root)
+
+
 def describe(context: Context) -> list[tuple[str, str]]:
     found = plan(context)
     environ = context.env.environ
@@ -237,6 +247,9 @@ def describe(context: Context) -> list[tuple[str, str]]:
         ("provider", found.record.provider if found.record else "no record (not created)"),
         ("guest root", f"{found.root} (from {found.root_source})"),
     ]
+    rsync = _rsync(found, context.root)
+    if rsync:
+        rows.append(("synced folder", staging.rsync_note(rsync)))
     text = cached_ssh_config(found, environ)
     if text is None:
         rows.append(("ssh settings", "not cached: the next check asks `vagrant ssh-config` once"))

@@ -219,3 +219,16 @@ def test_a_repository_outside_the_vagrant_cwd_project_is_exit_2(
     result = hostlint("check", cwd=repo, environ=environ)
     assert result.code == 2, result.stderr
     assert "not inside the Vagrant project" in result.stderr
+
+
+def test_an_rsync_synced_folder_is_named_once_per_check_and_in_detect(
+        vagrant_repo: Setup, tmp_path: Path) -> None:
+    repo, guest = vagrant_repo()
+    write_machine_record(tmp_path / "project", synced_folders={"rsync": {str(guest): {
+        "guestpath": str(guest), "hostpath": str(tmp_path / "project"), "disabled": False}}})
+    on_terminal = hostlint("check", cwd=repo, tty=True)
+    assert on_terminal.code == 0, on_terminal.stderr
+    assert on_terminal.stderr.count(f"the synced folder {guest} is of type rsync") == 1
+    assert "rsync" not in hostlint("check", cwd=repo).stderr  # no terminal: no warning
+    assert f"synced folder: the synced folder {guest} is of type rsync" in \
+        hostlint("detect", cwd=repo).out
