@@ -139,7 +139,7 @@ def detect(
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Tracebacks and details.")] = False,
 ) -> int:
     """Print the target `check` would use here, and every rule that led there."""
-    from hostlint.detect import report as detect_report
+    from hostlint.explain import report as detect_report
 
     env = _env(ctx)
     env.verbose = env.verbose or verbose

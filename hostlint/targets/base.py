@@ -1,4 +1,6 @@
-"""The ``Target`` protocol, and the one run lifecycle every target shares.
+"""What every target shares (pre-commit's ``lang_base.py``): the ``TargetModule`` protocol the
+registry calls, the ``Context`` it hands over, the ``Target`` and ``Process`` protocols, and
+the one run lifecycle.
 
 A target supplies a ``Process`` (open, read, exit status, interrupt, kill, close); ``pump``
 is the lifecycle written once: read until a read returns empty, write each chunk into the
@@ -14,21 +16,19 @@ import select
 import threading
 import time
 from collections.abc import Callable
-from typing import NamedTuple, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from hostlint.files import partition
 from hostlint.status import RunResult
+from hostlint.stream import Sink
+
+if TYPE_CHECKING:
+    from hostlint.config import Config
+    from hostlint.environment import Environment
 
 #: How long an interrupted linter may take to exit before it is killed.
 GRACE_SECONDS = 1.5
-
-
-class Sink(Protocol):
-    """Where a linter's bytes go: a terminal, a pipe, a file, a held block."""
-
-    def write(self, data: bytes) -> None: ...
-
-    def flush(self) -> None: ...
 
 
 class Invocation(NamedTuple):
@@ -85,6 +85,31 @@ class Target(Protocol):
     def start(self, invocation: Invocation) -> Process: ...
 
     def close(self) -> None: ...
+
+
+class Context(NamedTuple):
+    """What a target reads to open: the repository root, the settings, the environment."""
+
+    root: Path
+    config: Config
+    env: Environment
+
+
+class TargetModule(Protocol):
+    """A target module (``targets/local.py``, ``targets/ssh/``, ...): what the registry
+    calls. Adding a target is one such module and one line in the registry."""
+
+    def open_target(self, context: Context) -> Target:
+        """Open (connect to) the target; raises ``TargetUnavailable`` when it cannot be used."""
+        ...
+
+    def describe(self, context: Context) -> list[tuple[str, str]]:
+        """The target's settings as (name, value) rows, for ``hostlint detect``."""
+        ...
+
+    def connecting(self, context: Context) -> str | None:
+        """The status line shown when opening takes a while (``None``: opening is instant)."""
+        ...
 
 
 class Cancel:
@@ -184,4 +209,5 @@ def split(
     ]
 
 
-__all__ = ["Cancel", "Invocation", "Process", "Sink", "Target", "pump", "run", "split"]
+__all__ = ["Cancel", "Context", "Invocation", "Process", "Target", "TargetModule", "pump",
+           "run", "split"]

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from hostlint.detect import machine_name
 from hostlint.environment import user_cache_dir, which
 from hostlint.errors import TargetUnavailable, UsageError
-from hostlint.targets import Context, ssh
-from hostlint.targets.vagrant_record import Machine, Project, find_project, guest_root
+from hostlint.targets import ssh
+from hostlint.targets.base import Context
+from hostlint.vagrant_record import Machine, Project, find_project, guest_root, machine_name
 
 #: Vagrant's machine states that mean "not running", with what to do.
 ADVICE = {
@@ -57,11 +57,11 @@ class Plan:
 
 
 def plan(context: Context) -> Plan:
-    project = context.facts.vagrant_project or find_project(context.root, context.env.environ)
+    project = find_project(context.root, context.env.environ)
     if project is None:
         raise UsageError(f"no Vagrantfile in {context.root} or its parent directories",
                          hint="run hostlint inside a Vagrant project, or choose another target")
-    name = machine_name(context.config, project)
+    name = machine_name(project, context.config.vagrant.machine)
     record = project.machine(name)
     if context.config.vagrant.root:
         root = context.config.vagrant.root
@@ -73,9 +73,7 @@ def plan(context: Context) -> Plan:
     return Plan(project, name, record, root, source)
 
 
-# ----------------------------------------------------------------------------------------
-# The cache of `vagrant ssh-config`
-# ----------------------------------------------------------------------------------------
+# --- The cache of `vagrant ssh-config` ---
 
 
 def cache_dir(environ: Mapping[str, str]) -> Path:
@@ -123,9 +121,7 @@ def forget(plan: Plan, environ: Mapping[str, str]) -> None:
         _cache_file(plan, environ).unlink()
 
 
-# ----------------------------------------------------------------------------------------
-# Asking Vagrant (slow: only on a cold cache, or to explain a failure)
-# ----------------------------------------------------------------------------------------
+# --- Asking Vagrant (slow: only on a cold cache, or to explain a failure) ---
 
 
 def _vagrant(plan: Plan, environ: Mapping[str, str]) -> tuple[Any, IO[bytes]]:
@@ -194,9 +190,7 @@ def unavailable(plan: Plan, environ: Mapping[str, str], *, detail: str | None = 
                              hint="run `vagrant ssh-config " + plan.machine + "` to see why")
 
 
-# ----------------------------------------------------------------------------------------
-# The registry's entry points
-# ----------------------------------------------------------------------------------------
+# --- The registry's entry points ---
 
 
 def open_target(context: Context) -> ssh.SshTarget:
@@ -225,6 +219,12 @@ def open_target(context: Context) -> ssh.SshTarget:
 def _connect(found: Plan, context: Context, text: str) -> ssh.SshTarget:
     endpoint = ssh.resolve(found.machine, environ=context.env.environ, ssh_config=text)
     return ssh.open_ssh_target(endpoint, context, root=found.root, name=found.label)
+
+
+def connecting(context: Context) -> str:
+    project = find_project(context.root, context.env.environ)
+    name = machine_name(project, context.config.vagrant.machine)
+    return f"connecting to vagrant machine '{name}'..."
 
 
 def describe(context: Context) -> list[tuple[str, str]]:
