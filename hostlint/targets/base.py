@@ -165,36 +165,42 @@ def run(target: Target, invocation: Invocation, sink: Sink, cancel: Cancel) -> R
 
 
 def pump(process: Process, sink: Sink, cancel: Cancel, *, tick: float = 1.0) -> RunResult:
-    while True:
-        ready, _, _ = select.select([process.fileno(), cancel.fileno()], [], [], tick)
-        if cancel.fileno() in ready:
-            return _stop(process, sink)
-        if not ready:
-            if process.idle():
-                return process.wait()
-            continue
-        data = process.read()
-        if not data:
-            return process.wait()
-        sink.write(data)
-        sink.flush()
+    if read_output(process, sink, cancel=cancel.fileno(), tick=tick):
+        return process.wait()
+    return _stop(process, sink)
 
 
 def _stop(process: Process, sink: Sink) -> RunResult:
     """Interrupt, keep the output that still arrives for a grace period, then kill."""
     process.interrupt()
-    deadline = time.monotonic() + GRACE_SECONDS
-    while (left := deadline - time.monotonic()) > 0:
-        ready, _, _ = select.select([process.fileno()], [], [], left)
+    if not read_output(process, sink, deadline=time.monotonic() + GRACE_SECONDS):
+        process.kill()
+    return process.wait()
+
+
+def read_output(process: Process, sink: Sink, *, cancel: int | None = None, tick: float = 1.0,
+                deadline: float | None = None) -> bool:
+    """The read loop, written once (invoke's ``Runner.read_proc_output``): read until a read
+    returns empty, write and flush each chunk. True when the output is over (that empty read,
+    or without a ``deadline``, ``process.idle()`` after a quiet ``tick``); False when
+    ``cancel`` became readable or the ``deadline`` passed."""
+    fds = [process.fileno()] if cancel is None else [process.fileno(), cancel]
+    while True:
+        wait = tick if deadline is None else deadline - time.monotonic()
+        if wait <= 0:
+            return False
+        ready, _, _ = select.select(fds, [], [], wait)
+        if cancel is not None and cancel in ready:
+            return False
         if not ready:
-            break
+            if deadline is None and process.idle():
+                return True
+            continue
         data = process.read()
         if not data:
-            return process.wait()
+            return True
         sink.write(data)
         sink.flush()
-    process.kill()
-    return process.wait()
 
 
 def split(
@@ -210,4 +216,4 @@ def split(
 
 
 __all__ = ["Cancel", "Context", "Invocation", "Process", "Target", "TargetModule", "pump",
-           "run", "split"]
+           "read_output", "run", "split"]
