@@ -18,8 +18,8 @@ from hostlint import config as config_mod
 from hostlint import detect, files, git, targets
 from hostlint.config import Config, Linter
 from hostlint.environment import Environment
-from hostlint.errors import Interrupted, TargetUnavailable, UsageError
-from hostlint.status import ExitCode, RunResult, exit_code, for_signal
+from hostlint.errors import Interrupted, TargetUnavailable, UsageError, exit_status
+from hostlint.status import ExitCode, RunResult, exit_code
 from hostlint.stream import Held, Sink, close, output_stack
 from hostlint.targets.base import Cancel, Invocation, Target, run
 
@@ -329,7 +329,7 @@ def _signals(cancel: Cancel) -> Iterator[None]:
             for finish in list(_ON_FORCED_EXIT):
                 with contextlib.suppress(Exception):
                     finish()
-            os._exit(for_signal(first[0]))
+            os._exit(exit_status(Interrupted(first[0]))[1])
         first.append(signum)
         raise Interrupted(signum)
 
