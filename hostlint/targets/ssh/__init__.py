@@ -2,6 +2,7 @@
 channel with a pty per run (fabric's ``Remote``). One SSH concept per module:
 
 * ``endpoint`` — ``[user@]host[:port]`` and ``~/.ssh/config`` → ``Endpoint``
+* ``ssh_config`` — the config files for one host, ``Include`` nested as OpenSSH does it
 * ``known_hosts`` — host keys: known_hosts entries, fingerprints, the check
 * ``transport`` — the only module touching paramiko internals (and how it is imported)
 * ``connect`` — socket, jump hosts / ProxyCommand, handshake

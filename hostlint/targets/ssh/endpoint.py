@@ -1,33 +1,26 @@
 """Where to connect: ``[user@]host[:port]`` and ``~/.ssh/config`` → an ``Endpoint``.
 
-``resolve(spec, environ=...)`` reads the user's config and ``/etc/ssh/ssh_config`` (with their
-``Include`` lines expanded, which paramiko does not do), or only the text it is given (what
-``vagrant ssh-config`` prints). ``describe_endpoint`` shows the result for ``hostlint detect``.
+``resolve(spec, environ=...)`` reads the user's config and ``/etc/ssh/ssh_config`` (module
+``ssh_config``), or only the text it is given (what ``vagrant ssh-config`` prints).
+``describe_endpoint`` shows the result for ``hostlint detect``. A host or user that would
+reach a shell through ``%h``/``%r`` is refused, as OpenSSH 9.6 does.
 """
 
 from __future__ import annotations
 
-import glob
 import os
 import pwd
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from hostlint.errors import ConfigError
-from hostlint.targets.ssh.transport import load_paramiko
-
-load_paramiko()  # done already by importing transport; it must come before `import paramiko`
-
-import paramiko  # noqa: E402
+from hostlint.targets.ssh.ssh_config import lookup
 
 SSH_PORT = 22
 DEFAULT_IDENTITIES = ("~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa")
 DEFAULT_KNOWN_HOSTS = ("~/.ssh/known_hosts", "~/.ssh/known_hosts2")
 GLOBAL_KNOWN_HOSTS = ("/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2")
-SYSTEM_CONFIG = "/etc/ssh/ssh_config"
 
 
 @dataclass(frozen=True)
@@ -89,7 +82,21 @@ def parse_spec(spec: str) -> tuple[str | None, str, int | None]:
         raise ConfigError(f"ssh host {spec!r} is not an alias or [user@]host[:port]",
                           hint="set [tool.hostlint.ssh] host to an alias from ~/.ssh/config "
                           "or user@host:port")
+    if not _safe(host, HOST_UNSAFE) or (user and not _safe(user, USER_UNSAFE)):
+        raise ConfigError(f"ssh host {spec!r} has shell metacharacters, a leading '-' or "
+                          "whitespace (%h and %r in ProxyCommand would hand them to a shell)",
+                          hint="set [tool.hostlint.ssh] host to a plain alias or user@host:port")
     return user or None, host, port
+
+
+#: What OpenSSH 9.6 refuses in a host and a user name given on its command line
+#: (CVE-2023-51385): they reach a shell through ``%h`` / ``%r`` in ProxyCommand and Match exec.
+HOST_UNSAFE, USER_UNSAFE = "'`\"$\\;&<>|(){}", "'`\";&<>|(){}"
+
+
+def _safe(name: str, unsafe: str) -> bool:
+    return not (name.startswith("-") or name.endswith("\\") or any(
+        c in unsafe or c.isspace() or not c.isprintable() for c in name))
 
 
 def _spec_host(spec: str) -> str | None:
@@ -107,7 +114,7 @@ def resolve(spec: str, *, environ: Mapping[str, str], ssh_config: str | None = N
     nothing is written. From the user's own config, host keys are always checked."""
     home = environ.get("HOME") or os.path.expanduser("~")
     user, host, port = parse_spec(spec)
-    options = _lookup(host, home=home, text=ssh_config)
+    options = lookup(host, home=home, text=ssh_config)
     hostname = options.get("hostname", host)
     try:
         port = port or int(options.get("port", SSH_PORT))
@@ -136,45 +143,6 @@ def resolve(spec: str, *, environ: Mapping[str, str], ssh_config: str | None = N
         host_key_alias=options.get("hostkeyalias"),
         use_agent=bool(environ.get("SSH_AUTH_SOCK")),
     )
-
-
-def _lookup(host: str, *, home: str, text: str | None) -> dict[str, Any]:
-    if text is None:
-        parts = [_read_config(Path(home, ".ssh", "config"), Path(home, ".ssh")),
-                 _read_config(Path(SYSTEM_CONFIG), Path(SYSTEM_CONFIG).parent)]
-        text = "\n".join(parts)
-    try:
-        config = paramiko.SSHConfig.from_text(text)
-        try:
-            return dict(config.lookup(host))
-        except ImportError:  # ``Match exec`` needs invoke, which load_paramiko held back
-            import invoke
-            import paramiko.config as config_module
-
-            config_module.invoke = invoke  # type: ignore[attr-defined]
-            return dict(config.lookup(host))
-    except paramiko.ssh_exception.ConfigParseError as exc:
-        raise ConfigError(f"ssh config: {exc}", hint="fix ~/.ssh/config") from None
-
-
-def _read_config(path: Path, base: Path, depth: int = 0) -> str:
-    """A config file's text with its ``Include`` lines replaced by the included files (which
-    paramiko does not read itself)."""
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return ""
-    lines: list[str] = []
-    for line in text.splitlines():
-        words = line.split(None, 1)
-        if depth < 16 and len(words) == 2 and words[0].lower() == "include":
-            for pattern in shlex.split(words[1]):
-                pattern = os.path.expanduser(pattern)
-                full = pattern if os.path.isabs(pattern) else str(base / pattern)
-                lines.extend(_read_config(Path(p), base, depth + 1) for p in sorted(glob.glob(full)))
-        else:
-            lines.append(line)
-    return "\n".join(lines)
 
 
 def _expand(path: str, home: str) -> str:
