@@ -91,7 +91,8 @@ def check(env: Environment, options: CheckOptions) -> int:
         return ExitCode.OK
     decision = detect.decide(detect.gather(config, env, repo.root))
     timer.mark("detect")
-    target = open_target(decision.kind, targets.Context(repo.root, config, env))
+    with _signals(None):  # a signal while connecting ends the check and what opening started
+        target = open_target(decision.kind, targets.Context(repo.root, config, env))
     if target is None:
         return ExitCode.OK
     timer.mark("connect")
@@ -321,9 +322,10 @@ def _summary(out: Sink, jobs: list[Job]) -> None:
 
 
 @contextmanager
-def _signals(cancel: Cancel) -> Iterator[None]:
+def _signals(cancel: Cancel | None) -> Iterator[None]:
     """First SIGINT/SIGTERM/SIGHUP: raise ``Interrupted`` so the linters are stopped and the
-    output kept; a second one kills every linter and exits at once."""
+    output kept (or, while the target opens, so what opening started is ended: a
+    ProxyCommand, the Vagrant CLI); a second one kills every linter and exits at once."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -331,7 +333,8 @@ def _signals(cancel: Cancel) -> Iterator[None]:
 
     def handler(signum: int, frame: FrameType | None) -> None:
         if first:
-            cancel.kill_all()
+            if cancel is not None:
+                cancel.kill_all()
             for finish in list(_ON_FORCED_EXIT):
                 with contextlib.suppress(Exception):
                     finish()

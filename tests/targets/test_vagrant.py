@@ -4,6 +4,8 @@ the real sshd of tests/sshd.py and a `.vagrant/machines/...` record as Vagrant w
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +14,10 @@ import pytest
 
 from tests.sshd import SshdFactory, SshServer
 from tests.utils import (
+    child_env,
+    eventually,
     git,
+    gone_within,
     hostlint,
     hostlint_argv,
     linter,
@@ -232,3 +237,26 @@ def test_an_rsync_synced_folder_is_named_once_per_check_and_in_detect(
     assert "rsync" not in hostlint("check", cwd=repo).stderr  # no terminal: no warning
     assert f"synced folder: the synced folder {guest} is of type rsync" in \
         hostlint("detect", cwd=repo).out
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_a_signal_while_the_vagrant_cli_runs_stops_it_and_exits_with_its_code(
+        vagrant_repo: Setup, fake_vagrant: FakeVagrant, signum: int, code: int) -> None:
+    repo, _ = vagrant_repo()
+    fake_vagrant.set_delay(60)  # `vagrant ssh-config` on a cold cache, taking its time
+    proc = subprocess.Popen(hostlint_argv("check"), cwd=repo, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env(),
+                            start_new_session=True)
+    try:
+        assert eventually(lambda: bool(fake_vagrant.call_records()), 30)
+        vagrant_pid = fake_vagrant.call_records()[0]["pid"]
+        proc.send_signal(signum)
+        assert proc.wait(timeout=10) == code
+        assert gone_within(vagrant_pid, 3)
+        _, err = proc.communicate()
+        assert err.decode().splitlines() == [f"hostlint: interrupted ({signal.Signals(signum).name}): "
+                                             "linters stopped"]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -6,6 +6,7 @@ channel with a pty per run (fabric's ``Remote``). One SSH concept per module:
 * ``known_hosts`` — host keys: known_hosts entries, fingerprints, the check
 * ``transport`` — the only module touching paramiko internals (and how it is imported)
 * ``connect`` — socket, jump hosts / ProxyCommand, handshake
+* ``proxy`` — the ProxyCommand child (its exit, its stderr, ended with the connection)
 * ``auth`` — keys and the ssh-agent
 * ``connection`` — the ``Connection``: channels, the MaxSessions queue, liveness
 * ``remote`` — the one quoted remote command, ``SshTarget`` and ``SshProcess``
