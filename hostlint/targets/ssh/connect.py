@@ -8,7 +8,7 @@ import contextlib
 import dataclasses
 import os
 import socket
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from hostlint.errors import ConfigError, ConnectFailed
@@ -23,20 +23,25 @@ load_paramiko()  # done already by importing transport; it must come before `imp
 
 import paramiko  # noqa: E402
 
+#: The environment (for ``SSH_AUTH_SOCK``) and where one-line notes go.
+_Env = tuple[Mapping[str, str] | None, Callable[[str], None] | None]
+
 #: Jump hosts on the way to one host before hostlint calls it a loop.
 MAX_JUMPS = 16
 
 
 def connect(endpoint: Endpoint, *, connect_timeout: float, alive_timeout: float,
-            environ: Mapping[str, str] | None = None) -> Connection:
+            environ: Mapping[str, str] | None = None,
+            note: Callable[[str], None] | None = None) -> Connection:
     """Connect, check the host key and authenticate; ``ConnectFailed`` (exit 3) says which
     step failed. Nothing runs on a host whose key is not verified. Whatever ends it (an error,
-    a signal), the sockets and ProxyCommand children opened so far are closed."""
+    a signal), the sockets and ProxyCommand children opened so far are closed. ``note`` gets
+one-line warnings (an ssh-agent that did not answer)."""
     via: list[Connection] = []
     sock: Any = None
     try:
-        sock = _open_socket(endpoint, connect_timeout, alive_timeout, via, environ)
-        transport = _secure(endpoint, sock, connect_timeout, environ)
+        sock = _open_socket(endpoint, connect_timeout, alive_timeout, via, (environ, note))
+        transport = _secure(endpoint, sock, connect_timeout, (environ, note))
         return Connection(endpoint, transport, alive_timeout=alive_timeout, via=via)
     except BaseException:
         if sock is not None:
@@ -48,8 +53,7 @@ def connect(endpoint: Endpoint, *, connect_timeout: float, alive_timeout: float,
 
 
 def _open_socket(endpoint: Endpoint, timeout: float, alive_timeout: float,
-                 via: list[Connection], environ: Mapping[str, str] | None,
-                 chain: Sequence[str] = ()) -> Any:
+                 via: list[Connection], environ: _Env, chain: Sequence[str] = ()) -> Any:
     if endpoint.proxy_jump:
         return _jump(endpoint, timeout, alive_timeout, via, environ, chain)
     if endpoint.proxy_command:
@@ -75,10 +79,10 @@ def _open_socket(endpoint: Endpoint, timeout: float, alive_timeout: float,
 
 
 def _jump(endpoint: Endpoint, timeout: float, alive_timeout: float, via: list[Connection],
-          environ: Mapping[str, str] | None, _chain: Sequence[str]) -> paramiko.Channel:
+          environ: _Env, _chain: Sequence[str]) -> paramiko.Channel:
     """ProxyJump: connect through each jump host in turn with ``direct-tcpip`` channels;
     a jump host reached through itself (``_chain``: the hosts on the way here) is a loop."""
-    env = environ if environ is not None else os.environ
+    env = environ[0] if environ[0] is not None else os.environ
     hops = [h.strip() for h in (endpoint.proxy_jump or "").split(",") if h.strip()]
     chain = [*_chain, endpoint.alias or endpoint.host]
     for number, spec in enumerate(hops):
@@ -103,13 +107,12 @@ def _jump(endpoint: Endpoint, timeout: float, alive_timeout: float, via: list[Co
     return _channel_to(via[-1], endpoint, timeout)
 
 
-def _secure(endpoint: Endpoint, sock: Any, timeout: float,
-            environ: Mapping[str, str] | None) -> Transport:
+def _secure(endpoint: Endpoint, sock: Any, timeout: float, environ: _Env) -> Transport:
     """Handshake, verify the host key, authenticate: a transport nothing unverified runs on."""
     transport = _handshake(endpoint, sock, timeout)
     try:
         verify_host_key(endpoint, transport.get_remote_server_key())
-        authenticate(endpoint, transport, environ)
+        authenticate(endpoint, transport, environ[0], timeout=timeout, note=environ[1])
     except BaseException:
         transport.close()
         raise

@@ -232,7 +232,8 @@ def open_ssh_target(endpoint: Endpoint, context: Context, *, root: str, name: st
     reuses too."""
     config = context.config
     connection = connect(endpoint, connect_timeout=config.connect_timeout,
-                         alive_timeout=config.alive_timeout, environ=context.env.environ)
+                         alive_timeout=config.alive_timeout, environ=context.env.environ,
+                         note=lambda text: context.env.message(f"warning: {text}"))
     target = SshTarget(connection, root=root, name=name, terminal=Terminal.of(context.env))
     if root.startswith("~"):  # output names the expanded path: learn it (one channel, only then)
         status, output = quick(connection, f"cd -- {_quote_root(root)} && pwd -P")

@@ -3,7 +3,12 @@ cannot be used, and never a key's text in any output, verbose or not."""
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import subprocess
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -123,3 +128,49 @@ def test_identity_files_that_cannot_be_used_are_3_saying_why_for_each(
     assert ("Traceback" in result.stderr) == verbose
     private = [path for path, _ in unusable_keys if path.exists() and path.suffix != ".pub"]
     assert_no_key_material(result.stderr + result.stdout.decode(errors="replace"), *private)
+
+
+@contextlib.contextmanager
+def silent_agent(path: Path) -> Iterator[list[socket.socket]]:
+    """A Unix socket server at ``path`` that accepts every connection and never answers:
+    a stuck ssh-agent. Yields the connections it accepted."""
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen()
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                accepted.append(server.accept()[0])
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield accepted
+    finally:
+        server.shutdown(socket.SHUT_RDWR)
+        server.close()
+        thread.join(5)
+        for conn in accepted:
+            conn.close()
+
+
+@pytest.mark.timeout(60)
+def test_a_stuck_ssh_agent_is_left_out_within_the_connect_timeout(
+        sshd: SshServer, ssh_home: Path, tmp_path: Path) -> None:
+    root, marker = marker_repo(tmp_path, connect_timeout="2")
+    agent = tmp_path / "agent.sock"
+    with silent_agent(agent) as accepted:
+        started = time.monotonic()
+        proc = subprocess.run(hostlint_argv("check"), cwd=root, capture_output=True,
+                              stdin=subprocess.DEVNULL, env=child_env(SSH_AUTH_SOCK=str(agent)),
+                              timeout=30, check=False)
+        elapsed = time.monotonic() - started
+        assert accepted  # it was asked
+    stderr = proc.stderr.decode()
+    assert proc.returncode == 0, stderr
+    assert marker.exists()  # the key file was used instead
+    assert elapsed < 2 + 3
+    assert stderr.splitlines() == [f"hostlint: warning: the ssh-agent at {agent} did not answer "
+                                   "within 2 s: skipped, using key files"]
