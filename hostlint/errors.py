@@ -54,7 +54,7 @@ class ConnectFailed(TargetUnavailable):
     """A connection that could not be made (exit 3); ``reason`` says which step failed:
     ``resolve``, ``refused``, ``timeout``, ``unreachable``, ``protocol``, ``host-key-unknown``,
     ``host-key-changed``, ``host-key-revoked``, ``auth``, ``proxy``, ``lost``, ``root`` (the
-    remote root is not a directory)."""
+    remote root is not a directory), ``shell`` (the login shell did not run the command)."""
 
     def __init__(self, reason: str, message: str, *, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)

@@ -525,6 +525,10 @@ def _render_config(
         f"Port {port}",
         f"HostKey {_cfg_path(host_key)}",
         f"AuthorizedKeysFile {_cfg_path(authorized_keys)}",
+        # sshd reads that file as the user logging in; other accounts (throwaway users a
+        # test creates) get the same keys through a command run as this user.
+        f"AuthorizedKeysCommand /bin/cat {_cfg_path(authorized_keys)}",
+        f"AuthorizedKeysCommandUser {_current_user()}",
         f"PidFile {_cfg_path(pid_file)}",
         "UsePAM no",
         "StrictModes no",
@@ -615,7 +619,7 @@ def start_sshd(workdir: Path, *, max_sessions: int = 10, extra_config: str = "")
     """Start ``sshd -D`` on 127.0.0.1:<free port> with keys and config in *workdir*.
 
     Host and client ed25519 keys are generated (or reused if already in
-    *workdir*); the client key is authorized for the current user.  Raises
+    *workdir*); the client key is authorized for every account.  Raises
     RuntimeError, including the sshd log, if sshd cannot be started.
     """
     if not sshd_available():

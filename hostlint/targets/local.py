@@ -48,10 +48,13 @@ class LocalTarget:
 
 def _open_pty() -> tuple[int, int]:
     """A pty whose slave passes output bytes unchanged (OPOST cleared, so no ``\\r`` is added
-    before ``\\n``), sized like the host terminal when there is one."""
+    before ``\\n``), where a read returns end-of-input at once (ICANON off, MIN 0, TIME 0:
+    nothing will ever be typed there), sized like the host terminal when there is one."""
     master, slave = pty.openpty()
     attrs = termios.tcgetattr(slave)
     attrs[1] &= ~(termios.OPOST | termios.ONLCR)
+    attrs[3] &= ~termios.ICANON
+    attrs[6][termios.VMIN], attrs[6][termios.VTIME] = 0, 0
     termios.tcsetattr(slave, termios.TCSANOW, attrs)
     cols, rows = terminal_size()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))

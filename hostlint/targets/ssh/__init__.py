@@ -10,6 +10,7 @@ channel with a pty per run (fabric's ``Remote``). One SSH concept per module:
 * ``auth`` — keys and the ssh-agent
 * ``connection`` — the ``Connection``: channels, the MaxSessions queue, liveness
 * ``remote`` — the one quoted remote command, ``SshTarget`` and ``SshProcess``
+* ``started`` — the start marker: did the remote shell run the command at all?
 
 This module holds the registry's entry points and the names the Vagrant target builds on.
 Importing it loads nothing else: paramiko comes with the first of those names used, so

@@ -20,6 +20,7 @@ from hostlint.targets.base import Invocation, Process, split
 from hostlint.targets.ssh.connect import connect
 from hostlint.targets.ssh.connection import Connection
 from hostlint.targets.ssh.endpoint import Endpoint
+from hostlint.targets.ssh.started import PRINT_START, StartMarker
 from hostlint.targets.ssh.transport import load_paramiko
 
 load_paramiko()  # done already by importing transport; it must come before `import paramiko`
@@ -38,14 +39,14 @@ DEFAULT_TERM, DEFAULT_SIZE = "xterm-256color", (120, 40)
 
 
 def remote_command(root: str, invocation: Invocation) -> str:
-    """THE shell string hostlint sends: the pty passes output bytes untouched (``-opost``: no
-    ``\\r`` before ``\\n``, no tab expansion or case mapping, whatever the system or the login
-    files set) and does not echo the Ctrl-C that ``interrupt`` types (``stty``, which needs
-    the pty as stdin, so it comes first), stdin at end-of-file, into the root, then the
-    configured command verbatim with every file name quoted as one word."""
+    """THE shell string hostlint sends: the pty passes output bytes untouched (``-opost``,
+    whatever the login files set), echoes nothing (not the Ctrl-C ``interrupt`` types), and
+    a read of it returns end-of-input at once (``-icanon min 0 time 0``: no prompt waits);
+    ``stty`` needs the pty as stdin, so it comes first. Then the start marker (``started``),
+    stdin at end-of-file, into the root, and the command verbatim, each file quoted."""
     words = [invocation.command, *(shlex.quote(name) for name in invocation.files)]
-    return (f"stty -opost -echo 2>/dev/null; exec </dev/null; cd -- {_quote_root(root)} || "
-            f"exit {ROOT_FAILED}; " + " ".join(words))
+    return (f"stty -opost -echo -icanon min 0 time 0 2>/dev/null; {PRINT_START}; exec </dev/null; "
+            f"cd -- {_quote_root(root)} || exit {ROOT_FAILED}; " + " ".join(words))
 
 
 #: The remote command's status when ``cd`` to the root failed. A linter may exit 255 too, so
@@ -158,14 +159,14 @@ class SshProcess:
         self._channel = channel
         self._root = root
         self._fileno = channel.fileno()
-        self._killed = False
-        self._closed = False
+        self._killed = self._closed = self._interrupted = False
+        self._started = StartMarker()
 
     def fileno(self) -> int:
         return self._fileno
 
     def read(self) -> bytes:
-        return self._channel.recv(65536)
+        return self._started.read(lambda: self._channel.recv(65536))
 
     def wait(self) -> RunResult:
         while not self._channel.status_event.wait(0.5):
@@ -176,6 +177,8 @@ class SshProcess:
                                 f"{self._root} to run the linters in",
                                 hint="check the configured root (for Vagrant: is the synced folder "
                                 "mounted?)")
+        if status is not None and not self._interrupted:
+            self._started.check(status, self._connection.endpoint.label, self._connection.endpoint.user)
         if status is not None:
             return status
         if self._killed:
@@ -208,6 +211,7 @@ class SshProcess:
         return self._status() is not None
 
     def interrupt(self) -> None:
+        self._interrupted = True
         with contextlib.suppress(Exception):
             self._channel.send(b"\x03")
 

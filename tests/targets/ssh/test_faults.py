@@ -24,6 +24,7 @@ from hostlint.status import RunResult
 from hostlint.targets.base import GRACE_SECONDS, Invocation
 from hostlint.targets.ssh.endpoint import Endpoint
 from hostlint.targets.ssh.remote import SshTarget, remote_command
+from hostlint.targets.ssh.started import START
 from tests.ssh_helpers import connected, popen_check, read_ready, run_on, ssh_config, ssh_repo
 from tests.sshd import SshServer
 from tests.utils import (
@@ -164,7 +165,7 @@ def test_remote_command_undoes_output_flags_that_login_files_set(tmp_path: Path)
     finally:
         os.close(master)
     assert proc.wait(timeout=10) == 0
-    assert bytes(received) == PAYLOAD[:2000]
+    assert bytes(received) == START + PAYLOAD[:2000]
 
 
 # -- the command missing on the target ----------------------------------------------------------

@@ -23,6 +23,7 @@ from hostlint.targets.base import Invocation
 from hostlint.targets.ssh.connection import Connection
 from hostlint.targets.ssh.endpoint import resolve
 from hostlint.targets.ssh.remote import REMOTE_COMMAND_BYTES, SshTarget, remote_command
+from hostlint.targets.ssh.started import START
 from tests.ssh_helpers import connected, popen_check, read_ready, run_on, ssh_repo
 from tests.sshd import ALIAS, SshServer
 from tests.utils import (
@@ -119,7 +120,7 @@ def test_remote_command_quotes_every_name_for_sh_and_bash(tmp_path: Path) -> Non
     for shell in ("/bin/sh", "/bin/bash"):
         proc = subprocess.run([shell, "-c", os.fsencode(command)], cwd="/", capture_output=True,
                               stdin=subprocess.DEVNULL, check=True)
-        assert proc.stdout == b"".join(os.fsencode(n) + b"\0" for n in names)
+        assert proc.stdout == START + b"".join(os.fsencode(n) + b"\0" for n in names)
     assert not list(tmp_path.rglob("PWNED")) and not Path("/PWNED").exists()
 
 
@@ -129,7 +130,7 @@ def test_remote_command_runs_in_the_quoted_root_with_stdin_at_end(tmp_path: Path
     command = remote_command(str(root), Invocation('pwd; cat; echo "$#"'))
     proc = subprocess.run(["/bin/sh", "-c", command], capture_output=True, input=b"stdin data",
                           check=True)
-    assert proc.stdout == f"{root}\n0\n".encode()
+    assert proc.stdout == START + f"{root}\n0\n".encode()
 
 
 def test_batches_keep_each_remote_command_under_64_kib() -> None:
@@ -222,7 +223,7 @@ def test_a_root_under_the_remote_home_is_expanded_there(tmp_path: Path) -> None:
     command = remote_command("~/proj dir", Invocation("pwd"))
     proc = subprocess.run(["/bin/sh", "-c", command], capture_output=True, check=True,
                           env={**child_env(), "HOME": str(home)})
-    assert proc.stdout == f"{home}/proj dir\n".encode()
+    assert proc.stdout == START + f"{home}/proj dir\n".encode()
 
 
 def test_roots_include_the_normalised_form() -> None:
