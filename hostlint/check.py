@@ -129,8 +129,12 @@ SHELL_STATUS = {
 
 
 def _explain(job: Job, target: Target, env: Environment) -> None:
-    """One line when the shell, not the linter, failed (127: not found, 126: not executable)."""
-    what = SHELL_STATUS.get(job.result.returncode) if job.result.signal is None else None
+    """One line when the shell, not the linter, failed (127: not found, 126: not executable),
+    or when a signal ended the linter (on a target, no shell is left to say "Killed")."""
+    if job.result.signal is not None:
+        env.message(f"{job.linter.name}: {job.result.describe()} on the {target.name} target")
+        return
+    what = SHELL_STATUS.get(job.result.returncode)
     if what:
         env.message(f"{job.linter.name}: {what} on the {target.name} target "
                     f"(exit {job.result.returncode}); check `command` and the PATH of the "

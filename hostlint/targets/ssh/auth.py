@@ -54,6 +54,10 @@ def _offer_keys(endpoint: Endpoint, transport: paramiko.Transport, agent: Agent 
             tried.append(label)
             continue
         except (paramiko.SSHException, EOFError, OSError) as exc:
+            if tried and not transport.is_active():  # sshd's MaxAuthTries ends the connection
+                notes.append(f"the server closed the connection after {len(tried)} refused keys "
+                             f"(its MaxAuthTries): {len(keys) - len(tried)} not tried")
+                break
             raise ConnectFailed("auth", f"authentication with {endpoint.label} failed: "
                                 f"{exc or type(exc).__name__}") from None
         if not remaining:
@@ -66,7 +70,9 @@ def _offer_keys(endpoint: Endpoint, transport: paramiko.Transport, agent: Agent 
         "auth", f"authentication failed for user {endpoint.user!r} on {endpoint.label}: "
         f"the server accepted none of the keys tried: {offered}",
         hint=f"authorize one of them for {endpoint.user} on the host, add the right key to the "
-        "ssh-agent, or set IdentityFile in ~/.ssh/config",
+        "ssh-agent, or set IdentityFile (and IdentitiesOnly) in ~/.ssh/config; if the right key is "
+        f"authorized, the host refuses {endpoint.user} itself (no such account, a login shell that "
+        "does not exist, AllowUsers/DenyUsers: its auth log says which)",
     )
 
 
