@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 from hostlint.errors import ConfigError, UsageError
 
-TARGETS = ("auto", "local", "vagrant", "ssh")
+TARGETS = ("auto", "local", "vagrant", "container", "ssh")
 ON_UNAVAILABLE = ("fail", "skip", "local")
 DEFAULT_LINTER = "default"
 
@@ -74,6 +74,7 @@ TOP_KEYS = (
         "changes to staged files are set aside for the run (saved in the git dir first) and put "
         "back afterwards. false: they lint the work tree as it is (a notice names such files)."),
     Key("vagrant", "table", None, "Vagrant target settings (below)."),
+    Key("container", "table", None, "Container target settings (below)."),
     Key("ssh", "table", None, "SSH target settings (below)."),
     Key("linters", "table", None, "Named linters, `[tool.hostlint.linters.NAME]`, each with "
         "`command`, `include`, `exclude`, `pass_filenames`; they run in parallel."),
@@ -86,6 +87,22 @@ VAGRANT_KEYS = (
         "folder from Vagrant's record, else `/vagrant`, plus the repository's path inside it)."),
 )
 
+CONTAINER_KEYS = (
+    Key("name", "string", None, "A container name or id. Without it (and without `service`), "
+        "`auto` looks for a container the devcontainer CLI labelled for this repository."),
+    Key("service", "string", None, "A Compose service of this repository's project (the "
+        "container Compose labelled with this repository as its working directory)."),
+    Key("engine", "string", None, "The engine's CLI (default: whichever is on PATH, docker "
+        "first); `DOCKER_HOST` and contexts apply as the CLI applies them.",
+        choices=("docker", "podman")),
+    Key("root", "string", None, "The repository root inside the container (default: from the "
+        "container's bind mounts)."),
+    Key("user", "string", None, "The user the linters run as, as `exec --user` takes it "
+        "(default: `remoteUser` of a dev container, else the container's user)."),
+    Key("workdir", "string", None, "Where the command starts inside (default: `root`); file "
+        "arguments are then absolute paths inside the container."),
+)
+
 SSH_KEYS = (
     Key("host", "string", None, "An alias from ~/.ssh/config, or `[user@]host[:port]`."),
     Key("root", "string", None, "Path of the repository root on that host (required with "
@@ -95,6 +112,7 @@ SSH_KEYS = (
 SCHEMA: dict[str, tuple[Key, ...]] = {
     "": TOP_KEYS,
     "vagrant": VAGRANT_KEYS,
+    "container": CONTAINER_KEYS,
     "ssh": SSH_KEYS,
     "linters.NAME": LINTER_KEYS,
 }
@@ -111,6 +129,15 @@ class Linter(NamedTuple):
 class VagrantSettings(NamedTuple):
     machine: str | None = None
     root: str | None = None
+
+
+class ContainerSettings(NamedTuple):
+    name: str | None = None
+    service: str | None = None
+    engine: str | None = None
+    root: str | None = None
+    user: str | None = None
+    workdir: str | None = None
 
 
 class SshSettings(NamedTuple):
@@ -133,6 +160,8 @@ class Config(NamedTuple):
     persist: int = 600
     stash_unstaged: bool = True
     vagrant: VagrantSettings = VagrantSettings()
+    container: ContainerSettings = ContainerSettings()
+    container_table: bool = False  # a [tool.hostlint.container] table is present
     ssh: SshSettings = SshSettings()
 
 
@@ -160,7 +189,11 @@ def load(root: Path) -> Config:
     where = "[tool.hostlint]" if path.name == "pyproject.toml" else "top level"
     _check_table(path, where, table, TOP_KEYS)
     vagrant = _subtable(path, table, "vagrant", VAGRANT_KEYS)
+    container = _subtable(path, table, "container", CONTAINER_KEYS)
     ssh = _subtable(path, table, "ssh", SSH_KEYS)
+    if container.get("name") and container.get("service"):
+        raise ConfigError(f"{path}: [tool.hostlint.container] has both `name` and `service`",
+                          hint="keep one: `service` finds the Compose service's container")
     if ssh.get("host") is not None and ssh.get("root") is None:
         raise ConfigError(f"{path}: [tool.hostlint.ssh] has `host` but no `root`",
                           hint="set root = \"/path/of/the/repository/on/that/host\"")
@@ -177,6 +210,8 @@ def load(root: Path) -> Config:
         persist=table.get("persist", 600),
         stash_unstaged=table.get("stash_unstaged", True),
         vagrant=VagrantSettings(**vagrant),
+        container=ContainerSettings(**container),
+        container_table="container" in table,
         ssh=SshSettings(**ssh),
     )
 
@@ -375,6 +410,7 @@ def reference() -> str:
     """docs/configuration.md's key tables, generated from ``SCHEMA`` (a test keeps the
     document and the model equal: run ``python -m hostlint.config > docs/configuration.md``)."""
     titles = {"": "[tool.hostlint]", "vagrant": "[tool.hostlint.vagrant]",
+              "container": "[tool.hostlint.container]",
               "ssh": "[tool.hostlint.ssh]", "linters.NAME": "[tool.hostlint.linters.NAME]"}
     out = [
         "# Configuration reference",
