@@ -117,29 +117,20 @@ def _name(engine: str) -> str:
 # Finding the repository's container
 # ----------------------------------------------------------------------------------------
 
-DEVCONTAINER_FILES = (".devcontainer/devcontainer.json", ".devcontainer.json")
-COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
-
-
-def container_files(root: Path) -> tuple[str, ...]:
-    """The devcontainer and compose files in the repository root (a few ``stat`` calls)."""
-    return tuple(f for f in (*DEVCONTAINER_FILES, *COMPOSE_FILES) if os.path.isfile(root / f))
-
-
 def find(root: Path, settings: ContainerSettings, environ: Mapping[str, str], *,
-         timeout: float, files: tuple[str, ...] | None = None) -> Container | None:
+         timeout: float, devcontainer: bool) -> Container | None:
     """Ask the engine for the configured or labelled container of this repository (running
-    ones first), or None; a running one is cached."""
+    ones first; devcontainer labels only when the repository has a devcontainer file), or
+    None; a running one is cached."""
     engine = engine_path(settings, environ)
-    files = container_files(root) if files is None else files
-    found = _query(engine, root, settings, environ, timeout, files)
+    found = _query(engine, root, settings, environ, timeout, devcontainer)
     if found is not None:
         store(root, settings, environ, found)
     return found
 
 
 def _query(engine: str, root: Path, settings: ContainerSettings, environ: Mapping[str, str],
-           timeout: float, files: tuple[str, ...]) -> Container | None:
+           timeout: float, devcontainer: bool) -> Container | None:
     folders = repository_folders(root)
     if settings.name:
         data = inspect(engine, [settings.name], environ=environ, timeout=timeout,
@@ -155,7 +146,7 @@ def _query(engine: str, root: Path, settings: ContainerSettings, environ: Mappin
                                  how=f"Compose labels: {COMPOSE_DIR}={folder}, service "
                                  f"{settings.service!r}",
                                  fix=f"{_name(engine)} compose up -d {settings.service}")
-    if any(f in DEVCONTAINER_FILES for f in files):
+    if devcontainer:
         ids = _labelled(engine, DEVCONTAINER_FOLDER, environ, timeout)
         for item in _best(inspect(engine, ids, environ=environ, timeout=timeout)):
             labels = _labels(item)

@@ -74,25 +74,39 @@ def gather(config: Config, env: Environment, root: Path) -> Facts:
     )
 
 
+DEVCONTAINER_FILES = (".devcontainer/devcontainer.json", ".devcontainer.json")
+COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+
+
+def container_files(root: Path) -> tuple[str, ...]:
+    """The devcontainer and compose files in the repository root (a few ``stat`` calls)."""
+    return tuple(f for f in (*DEVCONTAINER_FILES, *COMPOSE_FILES) if os.path.isfile(root / f))
+
+
+def has_devcontainer(files: tuple[str, ...]) -> bool:
+    return any(f in DEVCONTAINER_FILES for f in files)
+
+
 def container_facts(config: Config, env: Environment, root: Path) -> tuple[str | None, str]:
     """Rule 4: (how the container was found or configured, or None; what was seen). The
     engine is asked only when the repository has a devcontainer or compose file or a
     ``[tool.hostlint.container]`` table, and then only until a check has cached the answer."""
-    from hostlint import container_engine as engine
-
-    files = engine.container_files(root)
+    files = container_files(root)
     settings = config.container
     if not files and not config.container_table:
         return None, "no devcontainer or compose file, no [tool.hostlint.container]"
+    from hostlint import container_engine as engine  # only here: others pay nothing
+
     if settings.name:
         return f"[tool.hostlint.container] name = {settings.name!r}", "configured by name"
     here = ", ".join(files) if files else "[tool.hostlint.container]"
-    if not settings.service and not any(f in engine.DEVCONTAINER_FILES for f in files):
+    if not settings.service and not has_devcontainer(files):
         return None, (f"{here}, but no [tool.hostlint.container] service naming the Compose "
                       "service to lint in")
     try:
         found = engine.cached(root, settings, env.environ) or engine.find(
-            root, settings, env.environ, timeout=config.connect_timeout, files=files)
+            root, settings, env.environ, timeout=config.connect_timeout,
+            devcontainer=has_devcontainer(files))
     except engine.EngineError as exc:
         return None, f"{here}; the engine could not be asked: {exc.message}"
     if found is None:

@@ -36,6 +36,7 @@ from hostlint.container_engine import (
     forget,
     store,
 )
+from hostlint.detect import container_files, has_devcontainer
 from hostlint.errors import TargetUnavailable
 from hostlint.files import local_arg_limit, local_cost
 from hostlint.status import RunResult
@@ -117,7 +118,8 @@ class ContainerTarget:
                 context = self.context
                 forget(context.root, context.env.environ)
                 found = find(context.root, context.config.container, context.env.environ,
-                             timeout=context.config.connect_timeout)
+                             timeout=context.config.connect_timeout,
+                             devcontainer=has_devcontainer(container_files(context.root)))
                 if found is not None and found.running and found.root is not None:
                     self.container = found
                     self.root = found.root
@@ -287,7 +289,8 @@ def locate(context: Context) -> tuple[Container, bool]:
     hit = cached(context.root, settings, environ)
     if hit is not None:
         return hit, True
-    found = find(context.root, settings, environ, timeout=context.config.connect_timeout)
+    found = find(context.root, settings, environ, timeout=context.config.connect_timeout,
+                 devcontainer=has_devcontainer(container_files(context.root)))
     if found is None:
         raise TargetUnavailable(f"no container for {context.root}", hint=_start_hint(context))
     return found, False
@@ -297,8 +300,7 @@ def _start_hint(context: Context) -> str:
     settings = context.config.container
     if settings.service:
         return f"start it: `docker compose up -d {settings.service}`"
-    if any((context.root / f).is_file() for f in (".devcontainer/devcontainer.json",
-                                                  ".devcontainer.json")):
+    if has_devcontainer(container_files(context.root)):
         return "start it: `devcontainer up --workspace-folder .`"
     return "start the project's container, or name it in [tool.hostlint.container] name"
 
