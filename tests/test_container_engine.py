@@ -14,8 +14,7 @@ from hostlint.environment import Environment
 from hostlint.targets import Context
 from hostlint.targets.base import Invocation
 from hostlint.targets.container import ContainerTarget, encode, wrapper
-from tests.test_check import HOSTILE, NON_UTF8
-from tests.utils import make_repo
+from tests.utils import HOSTILE, NON_UTF8, make_repo
 
 
 def test_the_script_decodes_every_name_byte_for_byte(tmp_path: Path) -> None:
