@@ -13,7 +13,8 @@ from hostlint.container_engine import Container, engine_failure, root_inside
 from hostlint.environment import Environment
 from hostlint.targets import Context
 from hostlint.targets.base import Invocation
-from hostlint.targets.container import ContainerTarget, encode, wrapper
+from hostlint.targets.container.script import encode, wrapper
+from hostlint.targets.container.target import ContainerTarget
 from tests.utils import HOSTILE, NON_UTF8, make_repo
 
 
