@@ -6,15 +6,13 @@ docs/ both read it, so they cannot drift apart.
 
 from __future__ import annotations
 
-import marshal
 import math
-import os
 import sys
-import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from hostlint.config_file import find
 from hostlint.errors import ConfigError, UsageError
 
 TARGETS = ("auto", "local", "vagrant", "container", "ssh")
@@ -88,19 +86,18 @@ VAGRANT_KEYS = (
 )
 
 CONTAINER_KEYS = (
-    Key("name", "string", None, "A container name or id. Without it (and without `service`), "
-        "`auto` looks for a container the devcontainer CLI labelled for this repository."),
-    Key("service", "string", None, "A Compose service of this repository's project (the "
-        "container Compose labelled with this repository as its working directory)."),
-    Key("engine", "string", None, "The engine's CLI (default: whichever is on PATH, docker "
-        "first); `DOCKER_HOST` and contexts apply as the CLI applies them.",
-        choices=("docker", "podman")),
+    Key("name", "string", None, "A container name or id. Without it (and without `service`), `auto` "
+        "looks for the container the devcontainer CLI labelled for this repository."),
+    Key("service", "string", None, "A Compose service of this repository's project: the container "
+        "Compose labelled with this repository as its working directory (`name` wins if both are set)."),
+    Key("engine", "string", None, "The engine's CLI (default: whichever is on PATH, docker first); "
+        "`DOCKER_HOST` and contexts apply as the CLI applies them.", choices=("docker", "podman")),
     Key("root", "string", None, "The repository root inside the container (default: from the "
         "container's bind mounts)."),
-    Key("user", "string", None, "The user the linters run as, as `exec --user` takes it "
-        "(default: `remoteUser` of a dev container, else the container's user)."),
-    Key("workdir", "string", None, "Where the command starts inside (default: `root`); file "
-        "arguments are then absolute paths inside the container."),
+    Key("user", "string", None, "The user the linters run as, as `exec --user` takes it (default: "
+        "`remoteUser` of a dev container, else the container's user)."),
+    Key("workdir", "string", None, "Where the command starts inside (default: `root`); file arguments "
+        "are then absolute paths inside the container."),
 )
 
 SSH_KEYS = (
@@ -161,27 +158,7 @@ class Config(NamedTuple):
     stash_unstaged: bool = True
     vagrant: VagrantSettings = VagrantSettings()
     container: ContainerSettings = ContainerSettings()
-    container_table: bool = False  # a [tool.hostlint.container] table is present
     ssh: SshSettings = SshSettings()
-
-
-def find(root: Path) -> tuple[Path, dict[str, Any]]:
-    """The config file that applies in ``root`` and its hostlint table."""
-    dotfile = root / ".hostlint.toml"
-    if dotfile.is_file():
-        return dotfile, _table(dotfile, whole=True)
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
-        table = _table(pyproject, whole=False)
-        if table is not None:
-            if not isinstance(table, dict):
-                raise ConfigError(f"{pyproject}: [tool.hostlint] must be a table")
-            return pyproject, table
-    raise ConfigError(
-        f"no configuration in {root}",
-        hint="add [tool.hostlint] with `command = \"...\"` to pyproject.toml, or a "
-        ".hostlint.toml (see docs/configuration.md)",
-    )
 
 
 def load(root: Path) -> Config:
@@ -191,9 +168,6 @@ def load(root: Path) -> Config:
     vagrant = _subtable(path, table, "vagrant", VAGRANT_KEYS)
     container = _subtable(path, table, "container", CONTAINER_KEYS)
     ssh = _subtable(path, table, "ssh", SSH_KEYS)
-    if container.get("name") and container.get("service"):
-        raise ConfigError(f"{path}: [tool.hostlint.container] has both `name` and `service`",
-                          hint="keep one: `service` finds the Compose service's container")
     if ssh.get("host") is not None and ssh.get("root") is None:
         raise ConfigError(f"{path}: [tool.hostlint.ssh] has `host` but no `root`",
                           hint="set root = \"/path/of/the/repository/on/that/host\"")
@@ -211,7 +185,6 @@ def load(root: Path) -> Config:
         stash_unstaged=table.get("stash_unstaged", True),
         vagrant=VagrantSettings(**vagrant),
         container=ContainerSettings(**container),
-        container_table="container" in table,
         ssh=SshSettings(**ssh),
     )
 
@@ -246,68 +219,6 @@ def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise UsageError(f"{name}={value!r} is not allowed", hint=f"use one of: {', '.join(choices)}")
     return value
-
-
-def _table(path: Path, *, whole: bool) -> Any:
-    """The hostlint table of a file: the whole document, or its ``[tool.hostlint]`` (None
-    when absent). Parsed tables are cached by the file's identity, so a warm hook does not
-    import the TOML parser (a tenth of its start-up)."""
-    try:
-        stat = path.stat()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    key = (CACHE_VERSION, str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino, whole)
-    cache = _cache_file(path)
-    try:
-        cached_key, table = marshal.loads(cache.read_bytes())
-        if cached_key == key:
-            return table
-    except (OSError, ValueError, EOFError, TypeError):
-        pass
-    document = _read(path)
-    if whole:
-        table = document
-    else:
-        tool = document.get("tool")
-        table = tool.get("hostlint") if isinstance(tool, dict) else None
-    _store(cache, key, table)
-    return table
-
-
-CACHE_VERSION = 1
-
-
-def _cache_file(path: Path) -> Path:
-    from hostlint.environment import user_cache_dir
-
-    name = f"{zlib.crc32(os.fsencode(path)):08x}.marshal"
-    return user_cache_dir(os.environ) / "config" / name
-
-
-def _store(cache: Path, key: tuple[Any, ...], table: Any) -> None:
-    try:
-        data = marshal.dumps((key, table))  # ValueError for TOML dates: then no cache
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        partial = cache.with_name(f"{cache.name}.{os.getpid()}")
-        partial.write_bytes(data)
-        os.replace(partial, cache)
-    except (OSError, ValueError):
-        pass
-
-
-def _read(path: Path) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on 3.10 only
-        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
-    try:
-        with path.open("rb") as f:
-            return dict(tomllib.load(f))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}", hint="fix the file's syntax "
-                          "(TOML files are UTF-8)") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
 
 
 def _subtable(path: Path, table: dict[str, Any], name: str, keys: tuple[Key, ...]) -> dict[str, Any]:

@@ -93,7 +93,7 @@ def container_facts(config: Config, env: Environment, root: Path) -> tuple[str |
     ``[tool.hostlint.container]`` table, and then only until a check has cached the answer."""
     files = container_files(root)
     settings = config.container
-    if not files and not config.container_table:
+    if not files and settings == type(settings)():  # no devcontainer, compose file or table
         return None, "no devcontainer or compose file, no [tool.hostlint.container]"
     from hostlint import container_engine as engine  # only here: others pay nothing
 

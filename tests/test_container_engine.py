@@ -11,8 +11,7 @@ from pathlib import Path
 from hostlint.config import load
 from hostlint.container_engine import Container, engine_failure, root_inside
 from hostlint.environment import Environment
-from hostlint.targets import Context
-from hostlint.targets.base import Invocation
+from hostlint.targets.base import Context, Invocation
 from hostlint.targets.container.script import encode, wrapper
 from hostlint.targets.container.target import ContainerTarget
 from tests.utils import HOSTILE, NON_UTF8, make_repo
@@ -32,7 +31,7 @@ def test_the_script_decodes_every_name_byte_for_byte(tmp_path: Path) -> None:
 def _target(tmp_path: Path, root: str = "/workspaces/repo", workdir: str | None = None
             ) -> ContainerTarget:
     repo = make_repo(tmp_path / "repo", '[tool.hostlint]\ncommand = "true"\n')
-    context = Context(repo, load(repo), Environment(cwd=repo), None)  # type: ignore[arg-type]
+    context = Context(repo, load(repo), Environment(cwd=repo))
     container = Container("/usr/bin/docker", "abc", "dev", True, root, "test", None, workdir,
                           "test", "docker start dev")
     return ContainerTarget(container, context, cached=False)

@@ -23,7 +23,7 @@ from __future__ import annotations
 from hostlint.container_engine import Container, cached, find, forget
 from hostlint.detect import container_files, has_devcontainer
 from hostlint.errors import TargetUnavailable
-from hostlint.targets import Context
+from hostlint.targets.base import Context
 from hostlint.targets.container.target import ContainerTarget
 
 
@@ -77,3 +77,8 @@ def describe(context: Context) -> list[tuple[str, str]]:
         ("workdir", found.workdir or found.root or "?"),
         ("lookup", "cached: the next check runs one exec" if cached else "asked the engine"),
     ]
+
+
+def connecting(context: Context) -> str | None:
+    """Opening reads the cache or asks the engine once: no status line needed."""
+    return None

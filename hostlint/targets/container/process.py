@@ -10,23 +10,31 @@ import os
 import select
 import subprocess
 import time
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from hostlint.container_engine import EngineError, engine_failure, store
+from hostlint.container_engine import Container, EngineError, engine_failure, store
 from hostlint.errors import TargetUnavailable
 from hostlint.status import RunResult
+from hostlint.targets.base import Context, Invocation
 from hostlint.targets.container.script import MARK
 from hostlint.targets.local import PtyProcess
 
-if TYPE_CHECKING:
-    from hostlint.targets.base import Invocation
-    from hostlint.targets.container.target import ContainerTarget
+
+class Launcher(Protocol):
+    """What a run needs from its target (``ContainerTarget``)."""
+
+    container: Container
+    context: Context
+
+    def exec_argv(self, invocation: Invocation) -> list[str]: ...
+
+    def refind(self, failed: Container) -> Container | None: ...
 
 
 class ContainerProcess:
     """One ``exec`` under a local pty; the marker line is read and dropped."""
 
-    def __init__(self, target: ContainerTarget, invocation: Invocation) -> None:
+    def __init__(self, target: Launcher, invocation: Invocation) -> None:
         self._target = target
         self._invocation = invocation
         self._pid: str | None = None

@@ -9,8 +9,8 @@ import threading
 from hostlint.container_engine import Container, find, forget
 from hostlint.detect import container_files, has_devcontainer
 from hostlint.files import local_arg_limit, local_cost
-from hostlint.targets import Context
-from hostlint.targets.base import Invocation, Process, split
+from hostlint.targets.base import Context, Invocation, Process, split
+from hostlint.targets.container.process import ContainerProcess
 from hostlint.targets.container.script import DEFAULT_TERM, encode, is_utf8, wrapper
 
 
@@ -50,8 +50,6 @@ class ContainerTarget:
         return split(invocation, limit=max(limit, 4096), fixed=fixed, cost=cost)
 
     def start(self, invocation: Invocation) -> Process:
-        from hostlint.targets.container.process import ContainerProcess
-
         return ContainerProcess(self, invocation)
 
     def refind(self, failed: Container) -> Container | None:
