@@ -430,3 +430,17 @@ def test_the_real_compose_labels_are_found(tmp_path: Path, dev_image: str, engin
     assert f"com.docker.compose.project.working_dir={root}, service 'web'" in detect.out
     result = hostlint("check", "--no-map-paths", cwd=root)
     assert (result.code, result.out) == (0, f"{INSIDE}\n"), result.stderr
+
+
+@pytest.mark.timeout(120)
+def test_a_linter_reading_its_terminal_in_the_container_sees_end_of_input(
+        tmp_path: Path, start: Start) -> None:
+    """As locally and over SSH: ``/dev/tty`` (an ssh host-key prompt) and the terminal on
+    stderr return end-of-input at once, nothing waits for a key nobody presses."""
+    root = container_repo(tmp_path, f"python3 {INSIDE}/reads_tty.py")
+    (root / "reads_tty.py").write_text(
+        "import os\nfd = os.open('/dev/tty', os.O_RDONLY)\n"
+        "print('dev/tty', os.read(fd, 100))\nprint('stderr', os.read(2, 100))\n")
+    start(*devcontainer_labels(root))
+    result = hostlint("check", cwd=root)
+    assert (result.code, result.out) == (0, "dev/tty b''\nstderr b''\n"), result.stderr

@@ -16,8 +16,10 @@ _DECODE = ('for a do case $a in %*) v=$(printf "${a#%}x"); set -- "$@" "${v%x}";
 
 
 def wrapper(command: str, *, encoded: bool) -> str:
-    """The one script run inside: stty needs the pty as stdin, so it comes first."""
-    return ("stty -opost -echo 2>/dev/null; exec </dev/null; printf '\\036hostlint-pid %s\\n' $$\n"
+    """The one script run inside: stty needs the pty as stdin, so it comes first; a read of
+    the pty returns end-of-input at once (``-icanon min 0 time 0``), as on every target."""
+    return ("stty -opost -echo -icanon min 0 time 0 2>/dev/null; exec </dev/null; "
+            "printf '\\036hostlint-pid %s\\n' $$\n"
             + (_DECODE if encoded else "") + f'{command} "$@"')
 
 
