@@ -110,23 +110,16 @@ def check(env: Environment, options: CheckOptions) -> int:
         env.message(timer.report())
     code = exit_code((job.result for job in jobs), advisory=config.advisory)
     if any(not job.result.ok for job in jobs):
-        if config.advisory:
+        if config.advisory and code == ExitCode.OK:
             env.message("advisory: linters reported problems; the commit is not blocked")
         if not env.is_tty:
             env.message(f"full output in {repo.common_dir / LAST_LOG}")
     return code
 
 
-#: Exit statuses the shell itself gives, and what they mean for a linter's command.
-SHELL_STATUS = {
-    127: "command not found",
-    126: "command found but not executable",
-}
-
-
 def _explain(job: Job, target: Target, env: Environment) -> None:
     """One line when the shell, not the linter, failed (127: not found, 126: not executable)."""
-    what = SHELL_STATUS.get(job.result.returncode) if job.result.signal is None else None
+    what = job.result.not_run
     if what:
         env.message(f"{job.linter.name}: {what} on the {target.name} target "
                     f"(exit {job.result.returncode}); check `command` and the PATH of the "
@@ -135,14 +128,12 @@ def _explain(job: Job, target: Target, env: Environment) -> None:
 
 def collect_files(root: Path, cwd: Path, options: CheckOptions) -> list[str]:
     """Staged files (default), tracked files (``--all-files``) or the given paths, relative
-    to the repository root; directories (submodules) are never passed."""
+    to the repository root; submodules are never passed (git leaves them out by their mode)."""
     if options.all_files:
-        names = git.tracked_files(root)
-    elif options.paths:
-        names = _explicit(root, cwd, options.paths)
-    else:
-        names = git.staged_files(root)
-    return [n for n in names if os.path.islink(root / n) or not os.path.isdir(root / n)]
+        return git.tracked_files(root)
+    if options.paths:
+        return _explicit(root, cwd, options.paths)
+    return git.staged_files(root)
 
 
 def _explicit(root: Path, cwd: Path, paths: Sequence[str]) -> list[str]:

@@ -82,6 +82,18 @@ def test_advisory_turns_1_into_0_only() -> None:
     assert exit_code([RunResult(137, "SIGKILL")], advisory=False) == 1
 
 
+@pytest.mark.parametrize("command, returncode", [("no-such-linter-xyz", 127), ("./not-exec", 126)])
+def test_advisory_does_not_hide_a_command_the_shell_could_not_run(
+        tmp_path: Path, command: str, returncode: int) -> None:
+    """Nothing was linted: that is not a finding, so ``advisory`` does not turn it into 0."""
+    root = _repo(tmp_path, command)
+    (root / "not-exec").write_text("#!/bin/sh\n")
+    result = hostlint("check", "--advisory", cwd=root)
+    assert result.code == 1
+    assert f"(exit {returncode})" in result.stderr and "not blocked" not in result.stderr
+    assert exit_code([RunResult(1), RunResult(returncode)], advisory=True) == 1
+
+
 def test_signal_codes() -> None:
     assert (ExitCode.SIGINT, ExitCode.SIGTERM, ExitCode.SIGHUP) == (130, 143, 129)
 
