@@ -174,7 +174,7 @@ def plan(config: Config, names: list[str], options: CheckOptions, env: Environme
         selected = files.select(names, linter.include, linter.exclude)
         if not selected:
             continue
-        args = tuple(selected) if linter.pass_filenames else ()
+        args = files.arguments(selected) if linter.pass_filenames else ()
         jobs.append(Job(linter, [Invocation(linter.command, args)]))
     return jobs
 

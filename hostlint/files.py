@@ -88,6 +88,12 @@ def select(files: Iterable[str], include: Iterable[str], exclude: Iterable[str])
     return [f for f in files if matches(f)]
 
 
+def arguments(names: Iterable[str]) -> tuple[str, ...]:
+    """The file arguments a linter gets: a name starting with ``-`` (``--fix``, ``-``) is
+    passed as ``./--fix``, so no linter can read it as an option or as stdin."""
+    return tuple(f"./{name}" if name.startswith("-") else name for name in names)
+
+
 def partition(
     files: Sequence[str], *, limit: int, cost: Callable[[str], int], fixed: int = 0
 ) -> list[list[str]]:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hostlint.files import partition, select
+from hostlint.files import arguments, partition, select
 
 
 @pytest.mark.parametrize("pattern, path, matches", [
@@ -47,3 +47,9 @@ def test_partition_keeps_every_file_once_in_order(files: list[str], limit: int) 
     assert [f for batch in batches for f in batch] == files
     for batch in batches:
         assert len(batch) == 1 or 10 + sum(len(f) + 1 for f in batch) <= limit
+
+
+def test_a_name_starting_with_a_dash_is_passed_as_dot_slash() -> None:
+    names = ["-x.py", "--fix", "-", "a.py", "./-y.py", "dir/-z.py", "a-b.py"]
+    assert arguments(names) == ("./-x.py", "./--fix", "./-", "a.py", "./-y.py", "dir/-z.py",
+                                "a-b.py")

@@ -22,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hostlint.files import arguments
 from hostlint.status import RunResult
 from hostlint.targets import ssh
 from hostlint.targets.base import Cancel, Invocation, run
@@ -146,7 +147,7 @@ def test_hostile_names_arrive_over_ssh_as_one_argument_each(ssh_home: Path, tmp_
     pwned_before = (remote_home / "PWNED").exists()
     result = hostlint("check", cwd=root)
     assert result.code == 0, result.stderr
-    assert sorted(logged_args(log)) == sorted(names)
+    assert sorted(logged_args(log)) == sorted(arguments(names))  # "-x" as "./-x"
     assert not list(tmp_path.rglob("PWNED"))
     assert (remote_home / "PWNED").exists() == pwned_before
 
