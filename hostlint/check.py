@@ -19,6 +19,7 @@ from hostlint import detect, files, git, targets
 from hostlint.config import Config, Linter
 from hostlint.environment import Environment
 from hostlint.errors import Interrupted, TargetUnavailable, UsageError
+from hostlint.fsutil import create_private
 from hostlint.status import ExitCode, RunResult, exit_code, for_signal
 from hostlint.stream import Held, MapPaths, StreamSink, StripColor, Tee, close, output_sink
 from hostlint.targets.base import Cancel, Invocation, Sink, Target, run
@@ -356,7 +357,7 @@ def _last_log(common_dir: Path) -> Iterator[BinaryIO]:
     partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
     try:
         path.parent.mkdir(exist_ok=True)
-        log: BinaryIO = open(partial, "wb")  # noqa: SIM115
+        log = create_private(partial)
     except OSError:
         with open(os.devnull, "wb") as devnull:
             yield devnull

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from hostlint.errors import ConfigError, UsageError
+from hostlint.fsutil import create_private
 
 TARGETS = ("auto", "local", "vagrant", "ssh")
 ON_UNAVAILABLE = ("fail", "skip", "local")
@@ -249,7 +250,8 @@ def _store(cache: Path, key: tuple[Any, ...], table: Any) -> None:
         data = marshal.dumps((key, table))  # ValueError for TOML dates: then no cache
         cache.parent.mkdir(parents=True, exist_ok=True)
         partial = cache.with_name(f"{cache.name}.{os.getpid()}")
-        partial.write_bytes(data)
+        with create_private(partial) as f:
+            f.write(data)
         os.replace(partial, cache)
     except (OSError, ValueError):
         pass

@@ -192,3 +192,18 @@ def test_a_config_that_is_not_utf8_is_exit_2(tmp_path: Path) -> None:
     result = hostlint("check", cwd=root)
     assert result.code == 2 and "invalid TOML" in result.stderr
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_planted_symlink_at_the_cache_s_temporary_file_is_not_written_through(
+        tmp_path: Path) -> None:
+    from hostlint.config import _cache_file
+
+    root = make_repo(tmp_path / "repo", '[tool.hostlint]\ncommand = "aaa"\n')
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    cache = _cache_file(root / "pyproject.toml")
+    cache.parent.mkdir(parents=True)
+    os.symlink(victim, cache.with_name(f"{cache.name}.{os.getpid()}"))
+    assert load(root).linters[0].command == "aaa"
+    assert victim.read_text() == "precious\n"
+    assert not cache.is_symlink() and (cache.stat().st_mode & 0o777) == 0o600
