@@ -207,3 +207,15 @@ def test_a_planted_symlink_at_the_cache_s_temporary_file_is_not_written_through(
     assert load(root).linters[0].command == "aaa"
     assert victim.read_text() == "precious\n"
     assert not cache.is_symlink() and (cache.stat().st_mode & 0o777) == 0o600
+
+
+def test_a_same_size_rewrite_with_its_mtime_restored_is_read_again(tmp_path: Path) -> None:
+    """The cache is keyed on the file's content, not on its mtime, size and inode."""
+    root = make_repo(tmp_path / "repo", '[tool.hostlint]\ncommand = "aaa"\n')
+    pyproject = root / "pyproject.toml"
+    assert load(root).linters[0].command == "aaa"
+    before = pyproject.stat()
+    pyproject.write_text('[tool.hostlint]\ncommand = "bbb"\n')  # same size, same inode
+    os.utime(pyproject, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert pyproject.stat().st_ino == before.st_ino
+    assert load(root).linters[0].command == "bbb"
