@@ -20,7 +20,15 @@ class HostlintError(Exception):
 
     def line(self) -> str:
         """The one line shown to the user: what failed, where, and what to do."""
-        return f"hostlint: {self.message}" + (f"; {self.hint}" if self.hint else "")
+        return one_line(f"hostlint: {self.message}" + (f"; {self.hint}" if self.hint else ""))
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters (a newline in a path, an escape sequence in a name)
+    shown as escapes, so a message stays one line and cannot drive the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 class UsageError(HostlintError):
@@ -65,8 +73,8 @@ def report(exc: BaseException, *, stderr: TextIO, verbose: bool) -> int:
     elif isinstance(exc, BrokenPipeError):
         line, code = "hostlint: output closed early (broken pipe)", ExitCode.FINDINGS
     else:
-        line = (f"hostlint: internal error: {type(exc).__name__}: {exc}; "
-                "this is a bug in hostlint, run with -v for the traceback")
+        line = one_line(f"hostlint: internal error: {type(exc).__name__}: {exc}; "
+                        "this is a bug in hostlint, run with -v for the traceback")
         code = ExitCode.BUG
     try:
         stderr.write(line + "\n")

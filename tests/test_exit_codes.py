@@ -104,3 +104,44 @@ def test_shell_completion_commands_exit_0(tmp_path: Path) -> None:
     result = hostlint("--show-completion", "bash", cwd=tmp_path,
                       environ={**os.environ, "SHELL": "/bin/bash"})
     assert result.code == 0, result.stderr
+
+
+def test_an_error_is_one_line_whatever_it_names() -> None:
+    """A path or value with a newline or an escape sequence cannot split the line or reach
+    the terminal as a control sequence."""
+    from hostlint.errors import ConfigError
+
+    line = ConfigError("/repo\nx/pyproject.toml: bad \x1b]52;c;cHdu\x07", hint="fix\rit").line()
+    assert line == "hostlint: /repo\\nx/pyproject.toml: bad \\x1b]52;c;cHdu\\x07; fix\\rit"
+
+
+@pytest.mark.parametrize("args", [["check"], ["hook", "pre-commit"]])
+def test_2_with_one_line_when_stdout_is_closed(tmp_path: Path, args: list[str]) -> None:
+    """``hostlint check >&-``: nowhere to show the linters' output, so nothing runs."""
+    import subprocess
+
+    from tests.utils import child_env, hostlint_argv
+
+    marker = tmp_path / "ran"
+    root = _repo(tmp_path, f"touch {marker}")
+    proc = subprocess.run(["sh", "-c", 'exec "$@" >&-', "sh", *hostlint_argv(*args)], cwd=root,
+                          stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          env=child_env(), check=False)
+    assert proc.returncode == 2
+    assert proc.stderr == ("hostlint: stdout is closed: there is nowhere to show the linters' "
+                           "output; run hostlint with stdout open (redirect it to /dev/null to "
+                           "discard the output)\n")
+    assert not marker.exists()
+
+
+def test_stderr_closed_too_changes_nothing_but_the_message(tmp_path: Path) -> None:
+    import subprocess
+
+    from tests.utils import child_env, hostlint_argv
+
+    root = _repo(tmp_path, linter("fail.py"))
+    for redirect, code in ((">&- 2>&-", 2), ("2>&-", 1)):
+        proc = subprocess.run(["sh", "-c", f'exec "$@" {redirect}', "sh", *hostlint_argv("check")],
+                              cwd=root, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              env=child_env(), check=False)
+        assert proc.returncode == code, redirect
