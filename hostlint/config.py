@@ -55,7 +55,9 @@ LINTER_KEYS = (
     Key("command", "string", None, "Run by the target's shell from the repository root; file "
         "paths are appended, each quoted as one argument."),
     Key("include", "strings", ["*"], "Glob patterns (gitignore habits) a file must match to be "
-        "passed. A pattern without `/` matches the name in any directory."),
+        "passed. A pattern without `/` matches the name in any directory; one with `/` the "
+        "path from the repository root (`src/*.py`, not `./src/*.py`); `**` spans "
+        "directories; `[...]` classes include POSIX ones (`[[:alpha:]]`). Case-sensitive."),
     Key("exclude", "strings", [], "Glob patterns of files never passed."),
     Key("pass_filenames", "boolean", True, "false: run the command once with no file "
         "arguments (still only when some file matches `include`)."),
@@ -355,8 +357,13 @@ def _check_patterns(path: Path, where: str, name: str, patterns: list[str]) -> N
             compile_pattern(pattern)
         except PatternError as exc:
             raise ConfigError(f"{path}: {where} key {name!r} has an invalid pattern {pattern!r} "
-                              f"({exc})", hint="fix the glob (a `[...]` range must go upwards)"
-                              ) from None
+                              f"({exc})", hint="fix the glob (a `[...]` range must go upwards; "
+                              "classes are [:alpha:], [:digit:], [:space:], ...)") from None
+        if set(pattern.strip("/").split("/")) & {"", ".", ".."}:
+            raise ConfigError(f"{path}: {where} key {name!r} pattern {pattern!r} can never match "
+                              "(git paths have no empty, `.` or `..` parts)",
+                              hint="write paths from the repository root, e.g. src/*.py, not "
+                              "./src/*.py")
 
 
 def _valid(key: Key, value: Any) -> bool:
