@@ -17,6 +17,7 @@ def hook(argv: list[str]) -> int:
     env = Environment()
     env.verbose = env.environ.get("HOSTLINT_VERBOSE", "") not in ("", "0")
     try:
+        env.require_stdout()
         from hostlint.check import CheckOptions, check
 
         return int(check(env, CheckOptions()))
@@ -24,7 +25,21 @@ def hook(argv: list[str]) -> int:
         return int(report(exc, stderr=env.stderr, verbose=env.verbose))
 
 
+def _reserve_standard_descriptors() -> None:
+    """Started with stdin, stdout or stderr closed (``>&-``), the next pipe or pty hostlint
+    opens would take that number and be mistaken for it: hold each closed one on /dev/null.
+    (``sys.stdout`` stays None, so the closed stdout is still reported.)"""
+    import os
+
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            os.open(os.devnull, os.O_RDWR)  # the lowest free number: this one
+
+
 def main() -> None:
+    _reserve_standard_descriptors()
     argv = sys.argv[1:]
     if argv[:1] == ["hook"]:
         code = hook(argv[1:])
@@ -32,7 +47,8 @@ def main() -> None:
         from hostlint.cli import main as cli_main
 
         code = cli_main(argv)
-    sys.stdout.flush()
+    if sys.stdout is not None:
+        sys.stdout.flush()
     sys.exit(code)
 
 

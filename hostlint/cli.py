@@ -86,6 +86,7 @@ def check(
 
     env = _env(ctx)
     env.verbose = env.verbose or verbose
+    env.require_stdout()
     options = CheckOptions(
         paths=tuple(paths or ()),
         all_files=all_files,
@@ -146,6 +147,7 @@ def detect(
     env = _env(ctx)
     env.verbose = env.verbose or verbose
     staging.recover_here(env)
+    env.require_stdout()
     env.stdout.write(detect_report(env, target=target).encode())
     env.stdout.flush()
     return 0
