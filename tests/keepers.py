@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from hostlint.keeper.identity import directories
-from tests.utils import gone_within
+from tests.utils import gone_within, toml_string
 
 
 def keeper_dirs(environ: Mapping[str, str]) -> list[Path]:
@@ -43,3 +43,24 @@ def end_keepers(places: list[Path], extra: tuple[int, ...] = ()) -> None:
             os.kill(pid, signal.SIGKILL)
             os.kill(pid, signal.SIGCONT)
             assert gone_within(pid, 5), f"keeper {pid} did not end"
+
+
+def info(places: list[Path]) -> dict[str, object]:
+    """The one keeper's info file in ``places`` (a test that expects exactly one)."""
+    files = [f for place in places for f in place.glob("k*.json")]
+    assert len(files) == 1, files
+    data: dict[str, object] = json.loads(files[0].read_text())
+    return data
+
+
+def keeper_pid(places: list[Path]) -> int:
+    pid = info(places)["pid"]
+    assert isinstance(pid, int)
+    return pid
+
+
+def remote_config(command: str, *, root: Path, host: str = "hostlint-test", **top: str) -> str:
+    """``[tool.hostlint]`` for the ssh target whose remote root is ``root``."""
+    text = f'[tool.hostlint]\ncommand = {toml_string(command)}\ntarget = "ssh"\n'
+    text += "".join(f"{k} = {v}\n" for k, v in top.items())
+    return text + f"[tool.hostlint.ssh]\nhost = {toml_string(host)}\nroot = {toml_string(str(root))}\n"

@@ -138,23 +138,31 @@ def open_target(settings: Settings, *, persist: float, environ: Mapping[str, str
     path = socket_path(key(settings, environ), environ)
     if path is None:
         return None
-    for _attempt in range(2):
-        session = attach(path) or _start(settings, path, persist, environ)
-        if session is None:
-            return None
+    stale: int | None = None
+    session = attach(path)
+    if session is not None:
         ready = _ready(session, settings)
         if ready is not None:
             return KeeperTarget(settings, path, ready, terminal, spare=session)
-    return None
+        stale = session.hello.pid
+    session = _start(settings, path, persist, environ, stale=stale)
+    ready = _ready(session, settings) if session is not None else None
+    if session is None or ready is None:
+        return None
+    return KeeperTarget(settings, path, ready, terminal, spare=session)
 
 
-def _start(settings: Settings, path: Path, persist: float,
-           environ: Mapping[str, str]) -> Session | None:
-    """Under the key's lock: the keeper another check started meanwhile, or a new one."""
+def _start(settings: Settings, path: Path, persist: float, environ: Mapping[str, str], *,
+           stale: int | None) -> Session | None:
+    """Under the key's lock: the keeper another check started meanwhile (not the ``stale``
+    one, which found its connection dead), or a new one."""
     with locked(path, timeout=START_SECONDS) as held:
         if not held:
             return None
         session = attach(path)
+        if session is not None and session.hello.pid == stale:
+            session.close()
+            session = None
         if session is None and spawn(settings, path, persist=persist, environ=environ):
             session = attach(path)
         return session

@@ -139,12 +139,23 @@ class Keeper:
         if not self.connected.is_set():
             return False
         reason = ("connection failed" if self.target is None
-                  else "connection lost" if self.connection.lost
+                  else "connection lost" if not self.alive()
                   else f"idle for {self.persist:g} s" if idle >= self.persist
                   else "socket taken over" if not self.owns_path() else None)
         if reason:
             log(f"ending: {reason}")
         return reason is not None
+
+    def alive(self) -> bool:
+        """Keepalives while idle, as ``ServerAliveInterval``: a target that went away ends
+        the keeper rather than failing the next check."""
+        from hostlint.errors import TargetUnavailable
+
+        try:
+            self.connection.check_alive()
+        except TargetUnavailable:
+            return False
+        return True
 
     def owns_path(self) -> bool:
         try:
