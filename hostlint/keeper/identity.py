@@ -29,11 +29,14 @@ from hostlint.environment import user_cache_dir
 PROTOCOL = 1
 #: sun_path is 108 bytes on Linux, 104 on the BSDs and macOS (with the final NUL).
 SOCKET_PATH_MAX = 103
+#: OpenSSH's defaults (the SSH target's endpoint reads them from here).
 SYSTEM_CONFIG = "/etc/ssh/ssh_config"
+DEFAULT_IDENTITIES = ("~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa")
+DEFAULT_KNOWN_HOSTS = ("~/.ssh/known_hosts", "~/.ssh/known_hosts2")
+GLOBAL_KNOWN_HOSTS = ("/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2")
 #: ssh_config keys naming files whose contents decide the connection.
 FILE_KEYS = ("identityfile", "certificatefile", "userknownhostsfile", "globalknownhostsfile")
-DEFAULT_FILES = ("~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa", "~/.ssh/known_hosts",
-                 "~/.ssh/known_hosts2", "/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2")
+DEFAULT_FILES = (*DEFAULT_IDENTITIES, *DEFAULT_KNOWN_HOSTS, *GLOBAL_KNOWN_HOSTS)
 
 
 class Settings(NamedTuple):
@@ -61,10 +64,7 @@ def _material(settings: Settings, environ: Mapping[str, str]) -> Iterator[bytes]
     head = (os.getuid(), sys.executable, __version__, PROTOCOL, tuple(settings),
             home, environ.get("SSH_AUTH_SOCK", ""))
     yield repr(head).encode()
-    text = settings.ssh_config
-    if text is None:
-        text = "\n".join((config_text(Path(home, ".ssh", "config"), Path(home, ".ssh")),
-                          config_text(Path(SYSTEM_CONFIG), Path(SYSTEM_CONFIG).parent)))
+    text = settings.ssh_config if settings.ssh_config is not None else user_config_text(home)
     yield text.encode(errors="surrogateescape")
     for path in sorted(set(named_files(text, home))):
         yield path.encode(errors="surrogateescape") + b"=" + _digest(path)
@@ -74,8 +74,15 @@ def _home(environ: Mapping[str, str]) -> str:
     return environ.get("HOME") or os.path.expanduser("~")
 
 
+def user_config_text(home: str) -> str:
+    """``~/.ssh/config`` then ``/etc/ssh/ssh_config``, as OpenSSH reads them."""
+    return "\n".join((config_text(Path(home, ".ssh", "config"), Path(home, ".ssh")),
+                      config_text(Path(SYSTEM_CONFIG), Path(SYSTEM_CONFIG).parent)))
+
+
 def config_text(path: Path, base: Path, depth: int = 0) -> str:
-    """A config file's text with its ``Include`` lines replaced by the included files."""
+    """A config file's text with its ``Include`` lines replaced by the included files (which
+    paramiko does not read itself)."""
     try:
         text = path.read_text(errors="replace")
     except OSError:
@@ -95,13 +102,13 @@ def config_text(path: Path, base: Path, depth: int = 0) -> str:
 
 def named_files(text: str, home: str) -> Iterator[str]:
     """Every file the config text names under ``FILE_KEYS``, and the default ones."""
-    yield from (_expand(name, home) for name in DEFAULT_FILES)
+    yield from (expand(name, home) for name in DEFAULT_FILES)
     for line in text.splitlines():
         words = line.strip().replace("=", " ", 1).split(None, 1)
         if len(words) == 2 and words[0].lower() in FILE_KEYS:
             for name in _words(words[1]):
-                yield _expand(name, home)
-                yield _expand(name, home) + ".pub"
+                yield expand(name, home)
+                yield expand(name, home) + ".pub"
 
 
 def _words(text: str) -> list[str]:
@@ -111,7 +118,8 @@ def _words(text: str) -> list[str]:
         return text.split()
 
 
-def _expand(path: str, home: str) -> str:
+def expand(path: str, home: str) -> str:
+    """``~`` and ``%d`` (the home directory) in a path from an ssh config."""
     if path == "~" or path.startswith("~/"):
         path = home + path[1:]
     return path.replace("%d", home).replace("%%", "%")
@@ -171,5 +179,5 @@ def private_dir(directory: Path) -> bool:
     return True
 
 
-__all__ = ["PROTOCOL", "Settings", "config_text", "directories", "key", "named_files",
-           "private_dir", "socket_path"]
+__all__ = ["PROTOCOL", "Settings", "config_text", "directories", "expand", "key", "named_files",
+           "private_dir", "socket_path", "user_config_text"]
