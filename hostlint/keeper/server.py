@@ -250,22 +250,27 @@ class Run:
         return target.start(Invocation(request["command"], tuple(request["files"])))
 
     def _pump(self, process: Any) -> None:
-        """Output out as it comes; the client's interrupt, kill and ping in."""
+        """Output out as it comes; the client's interrupt, kill and ping in; after each
+        quiet second (whatever the client sent) the target's liveness, as ``pump`` checks it."""
+        heard = time.monotonic()
         while True:
             ready, _, _ = select.select([process.fileno(), self.conn], [], [], TICK)
             if self.conn in ready and not self._client(process):
                 process.kill()
                 return
             if process.fileno() in ready:
+                heard = time.monotonic()
                 data = process.read()
                 if data:
                     self.conn.sendall(protocol.frame(protocol.DATA, data))
                     continue
                 self._status(process.wait())
                 return
-            if not ready and process.idle():
-                self._status(process.wait())
-                return
+            if time.monotonic() - heard >= TICK:
+                heard = time.monotonic()
+                if process.idle():
+                    self._status(process.wait())
+                    return
 
     def _client(self, process: Any) -> bool:
         """Act on what the client sent; False when it has gone."""
