@@ -61,6 +61,25 @@ def timed(argv: list[str], *, cwd: Path, env: dict[str, str], out: Path | None =
     return elapsed, code, errors
 
 
+def interleaved(sides: dict[str, list[str]], *, runs: int, cwd: Path, env: dict[str, str]
+                ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Each side once untimed (byte-compile, page cache, connections), then ``runs`` rounds
+    round-robin: seconds per side, and the phases ``--timings`` printed."""
+    for argv in sides.values():
+        timed(argv, cwd=cwd, env=env)
+    times: dict[str, list[float]] = {name: [] for name in sides}
+    phases: dict[str, list[float]] = {}
+    for _ in range(runs):
+        for name, argv in sides.items():
+            elapsed, code, errors = timed(argv, cwd=cwd, env=env)
+            if code != 0:
+                raise SystemExit(f"{name} failed (exit {code}): {errors}")
+            times[name].append(elapsed)
+            for phase, seconds in re.findall(r"(\w+) (\d+\.\d+)s", errors):
+                phases.setdefault(phase, []).append(float(seconds))
+    return times, phases
+
+
 def median_ms(values: list[float]) -> str:
     return f"{statistics.median(values) * 1000:7.1f} ms"
 
@@ -121,18 +140,7 @@ def run(base: Path, port: int, write_home: object, args: argparse.Namespace) -> 
         "hostlint hook path": [python, "-m", "hostlint", "hook", "pre-commit"],
         "ssh -tt": ["ssh", "-tt", "-F", config, ALIAS, f"cd {cold} && true app.py"],
     }
-    for argv in sides.values():  # warm: byte-compile, page cache
-        timed(argv, cwd=cold, env=env)
-    times: dict[str, list[float]] = {name: [] for name in sides}
-    phases: dict[str, list[float]] = {}
-    for _ in range(args.runs):
-        for name, argv in sides.items():
-            elapsed, code, errors = timed(argv, cwd=cold, env=env)
-            if code not in (0,):
-                raise SystemExit(f"{name} failed (exit {code}): {errors}")
-            times[name].append(elapsed)
-            for phase, seconds in re.findall(r"(\w+) (\d+\.\d+)s", errors):
-                phases.setdefault(phase, []).append(float(seconds))
+    times, phases = interleaved(sides, runs=args.runs, cwd=cold, env=env)
     startup = []
     for _ in range(args.runs):
         elapsed, _, _ = timed([python, "-c", "import hostlint.cli, hostlint.check, "
@@ -204,18 +212,8 @@ def warm(base: Path, env: dict[str, str], args: argparse.Namespace) -> None:
         "ssh -tt (fresh)": ["ssh", "-tt", "-F", config, ALIAS, command],
         "ssh -tt ControlMaster": ["ssh", "-tt", "-F", config, *master, ALIAS, command],
     }
-    for argv in sides.values():  # starts the keeper and the master
-        timed(argv, cwd=root, env=env)
-    times: dict[str, list[float]] = {name: [] for name in sides}
-    phases: dict[str, list[float]] = {}
-    for _ in range(args.runs):
-        for name, argv in sides.items():
-            elapsed, code, errors = timed(argv, cwd=root, env=env)
-            if code != 0:
-                raise SystemExit(f"{name} failed (exit {code}): {errors}")
-            times[name].append(elapsed)
-            for phase, seconds in re.findall(r"(\w+) (\d+\.\d+)s", errors):
-                phases.setdefault(phase, []).append(float(seconds))
+    times, phases = interleaved(sides, runs=args.runs, cwd=root, env=env)  # the first run
+    # of each side (not timed) starts the keeper and the master
     subprocess.run(["ssh", "-F", config, *master, "-O", "exit", ALIAS], env=env,
                    capture_output=True, check=False)
     print(f"\n(c) warm check, one staged file, linter `true` — median of {args.runs}")

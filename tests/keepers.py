@@ -9,8 +9,9 @@ import signal
 from collections.abc import Mapping
 from pathlib import Path
 
+from hostlint.keeper import is_keeper
 from hostlint.keeper.identity import directories
-from tests.utils import gone_within, toml_string
+from tests.utils import gone_within
 
 
 def keeper_dirs(environ: Mapping[str, str]) -> list[Path]:
@@ -28,13 +29,6 @@ def keeper_pids(places: list[Path]) -> list[int]:
             except (OSError, ValueError, KeyError):
                 continue
     return pids
-
-
-def is_keeper(pid: int) -> bool:
-    try:
-        return b"hostlint.keeper.server" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
 
 
 def end_keepers(places: list[Path], extra: tuple[int, ...] = ()) -> None:
@@ -57,10 +51,3 @@ def keeper_pid(places: list[Path]) -> int:
     pid = info(places)["pid"]
     assert isinstance(pid, int)
     return pid
-
-
-def remote_config(command: str, *, root: Path, host: str = "hostlint-test", **top: str) -> str:
-    """``[tool.hostlint]`` for the ssh target whose remote root is ``root``."""
-    text = f'[tool.hostlint]\ncommand = {toml_string(command)}\ntarget = "ssh"\n'
-    text += "".join(f"{k} = {v}\n" for k, v in top.items())
-    return text + f"[tool.hostlint.ssh]\nhost = {toml_string(host)}\nroot = {toml_string(str(root))}\n"

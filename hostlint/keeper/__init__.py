@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from hostlint.keeper.client import KeeperTarget
     from hostlint.targets.base import Context
 
-__all__ = ["Keeper", "Settings", "current", "describe", "keepers", "open_target", "settings_of", "stop"]
+__all__ = ["Keeper", "Settings", "current", "describe", "is_keeper", "keepers", "open_target",
+           "settings_of", "stop"]
 
 
 def settings_of(context: Context, *, spec: str, root: str, name: str,
@@ -141,7 +142,8 @@ def stop(environ: Mapping[str, str], *, only: Settings | None = None) -> list[Ke
     return ended
 
 
-def _is_keeper(pid: int) -> bool:
+def is_keeper(pid: int) -> bool:
+    """Whether ``pid`` is a live keeper process (a zombie is not)."""
     try:
         return b"hostlint.keeper.server" in Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
@@ -150,7 +152,7 @@ def _is_keeper(pid: int) -> bool:
 
 def _gone_within(pid: int, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
-    while _is_keeper(pid):
+    while is_keeper(pid):
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.01)
@@ -160,7 +162,7 @@ def _gone_within(pid: int, seconds: float) -> bool:
 def _kill(keeper: Keeper) -> None:
     """A keeper that does not answer (stopped, wedged): SIGKILL, if that pid is still a
     keeper of this user's."""
-    if _is_keeper(keeper.pid) and os.stat(f"/proc/{keeper.pid}").st_uid == os.getuid():
+    if is_keeper(keeper.pid) and os.stat(f"/proc/{keeper.pid}").st_uid == os.getuid():
         with contextlib.suppress(OSError):
             os.kill(keeper.pid, signal.SIGKILL)
             os.kill(keeper.pid, signal.SIGCONT)

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from hostlint.keeper import protocol
-from tests.keepers import end_keepers, is_keeper, keeper_dirs, keeper_pid, keeper_pids, remote_config
+from hostlint.keeper import is_keeper, protocol
+from tests.keepers import end_keepers, keeper_dirs, keeper_pid, keeper_pids
+from tests.ssh_helpers import accepted, popen_check, read_ready, ssh_config
 from tests.sshd import SshdFactory, SshServer
 from tests.utils import (
     alive,
@@ -29,11 +30,6 @@ from tests.utils import (
     linter,
     make_repo,
 )
-
-
-def accepted(server: SshServer) -> int:
-    """How many SSH connections the server has authenticated."""
-    return server.log().count("Accepted publickey")
 
 
 @pytest.fixture
@@ -53,7 +49,7 @@ def places() -> list[Path]:
 
 def repo(tmp_path: Path, command: str, *, name: str = "repo", **top: str) -> Path:
     root = tmp_path / name
-    return make_repo(root, remote_config(command, root=root, **top), staged=["a.py"])
+    return make_repo(root, ssh_config(command, root=root, **top), staged=["a.py"])
 
 
 def warm_up(root: Path) -> None:
@@ -135,16 +131,12 @@ def test_a_signal_stops_the_remote_linter_through_the_keeper(
         server: SshServer, tmp_path: Path, places: list[Path], signum: int, code: int) -> None:
     root = repo(tmp_path, linter("slow.py"))
     warm_up(root)
-    proc = subprocess.Popen(hostlint_argv("check"), cwd=root, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=child_env(),
-                            start_new_session=True)
-    assert proc.stdout is not None and proc.stderr is not None
-    remote_pid = int(proc.stdout.readline().split()[1])
-    assert proc.stdout.readline() == b"ready\n"
+    proc = popen_check(root)
+    remote_pid = read_ready(proc)
     proc.send_signal(signum)
     assert proc.wait(timeout=10) == code
     assert gone_within(remote_pid, 2)
-    assert b"interrupted" in proc.stderr.read()
+    assert proc.stderr is not None and b"interrupted" in proc.stderr.read()
     assert is_keeper(keeper_pid(places))  # the keeper serves on
 
 
@@ -153,16 +145,13 @@ def test_a_target_frozen_mid_run_is_lost_within_the_alive_timeout(
         server: SshServer, tmp_path: Path) -> None:
     root = repo(tmp_path, linter("slow.py"), alive_timeout="3")
     warm_up(root)
-    proc = subprocess.Popen(hostlint_argv("check"), cwd=root, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=child_env())
-    assert proc.stdout is not None and proc.stderr is not None
-    proc.stdout.readline()
-    assert proc.stdout.readline() == b"ready\n"
+    proc = popen_check(root)
+    read_ready(proc)
     server.freeze()
     started = time.monotonic()
     assert proc.wait(timeout=30) == 3
     assert time.monotonic() - started < 8
-    assert "lost: no answer for 3 s" in proc.stderr.read().decode()
+    assert proc.stderr is not None and "lost: no answer for 3 s" in proc.stderr.read().decode()
 
 
 # -- 3. a dead or stopped keeper is replaced --------------------------------------------------
