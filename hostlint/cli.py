@@ -161,9 +161,10 @@ def stop(
 ) -> int:
     """End this user's warm connections (the background keepers of SSH connections)."""
     from hostlint import keeper
+    from hostlint.explain import warm_connection
 
     env = _env(ctx)
-    only = keeper.current(env) if current else None
+    only = warm_connection(env) if current else None
     if current and only is None:
         env.message("this repository's target keeps no connection: nothing to stop")
         return 0

@@ -28,11 +28,10 @@ from hostlint.environment import terminal_size
 from hostlint.keeper.identity import Settings, directories, key, socket_path
 
 if TYPE_CHECKING:
-    from hostlint.environment import Environment
     from hostlint.keeper.client import KeeperTarget
     from hostlint.targets.base import Context
 
-__all__ = ["Keeper", "Settings", "current", "describe", "is_keeper", "keepers", "open_target",
+__all__ = ["Keeper", "Settings", "describe", "is_keeper", "keepers", "open_target",
            "settings_of", "stop"]
 
 
@@ -102,18 +101,6 @@ def _age(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
-
-
-def current(env: Environment) -> Settings | None:
-    """The identity of the warm connection ``check`` would use here (None: not remote)."""
-    from hostlint import config as config_mod
-    from hostlint import detect, git, targets
-
-    repo = git.locate(env.cwd)
-    config = config_mod.apply_overrides(config_mod.load(repo.root), target=None, advisory=None,
-                                        env=env.environ)
-    kind = detect.decide(detect.gather(config, env, repo.root)).kind
-    return targets.keeper_settings(kind, targets.Context(repo.root, config, env))
 
 
 def stop(environ: Mapping[str, str], *, only: Settings | None = None) -> list[Keeper]:
