@@ -74,8 +74,9 @@ TOP_KEYS = (
         "unanswered) before it counts as lost.", minimum=1, maximum=86400),
     Key("jobs", "integer", None, "How many linters run at once (default: all of them).",
         minimum=1, maximum=1000),
-    Key("persist", "integer", 600, "Seconds a warm connection is kept (reserved: warm "
-        "connections are not built yet; accepted and ignored).", minimum=0, maximum=604800),
+    Key("persist", "integer", 600, "Seconds of idleness after which a warm connection (the "
+        "background keeper of a remote target's SSH connection) ends; `0`: none is kept. "
+        "`hostlint stop` ends them at once.", minimum=0, maximum=604800),
     Key("stash_unstaged", "boolean", True, "true: the linters see the staged content: unstaged "
         "changes to staged files are set aside for the run (saved in the git dir first) and put "
         "back afterwards. false: they lint the work tree as it is (a notice names such files)."),
