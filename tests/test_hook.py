@@ -78,6 +78,22 @@ def test_hook_says_clearly_when_hostlint_is_nowhere(root: Path, tmp_path: Path) 
     assert git(root, "log", "--format=%s").split() == ["init"]
 
 
+def test_hostlint_zero_skips_in_the_hook_itself_when_its_interpreter_is_gone(
+        root: Path, tmp_path: Path) -> None:
+    """The advice in the "cannot find hostlint" line works: the script reads HOSTLINT itself,
+    before looking for an interpreter, and says what ``check`` says."""
+    hostlint("install", cwd=root)
+    hook = root / ".git" / "hooks" / "pre-commit"
+    hook.write_text(hook.read_text().replace(sys.executable, str(tmp_path / "gone")))
+    out = tmp_path / "commit.out"
+    code = run_detached(["git", "commit", "-q", "-m", "c"], cwd=root, out=out,
+                        env=child_env(PATH="/usr/bin:/bin", HOSTLINT="0"))
+    check = hostlint("check", cwd=root, environ=child_env(HOSTLINT="0"))
+    assert (code, out.read_text()) == (0, check.stderr)
+    assert check.stderr == "hostlint: HOSTLINT=0: check skipped\n"
+    assert git(root, "log", "--format=%s").split() == ["c", "init"]
+
+
 def test_foreign_hook_is_refused_without_force(root: Path) -> None:
     hook = root / ".git" / "hooks" / "pre-commit"
     hook.write_text(FOREIGN)
