@@ -5,12 +5,17 @@ from __future__ import annotations
 import io
 import os
 import re
+import subprocess
 from pathlib import Path
+from typing import Any
 
-from hostlint.cli import main
+import pytest
+from typer.main import get_command
+
+from hostlint.cli import app, main
 from hostlint.environment import Environment
 from tests.sshd import SshdFactory
-from tests.utils import hostlint, linter_config, make_repo, toml_string
+from tests.utils import PYTHON, child_env, hostlint, linter_config, make_repo, toml_string
 
 
 def test_version_names_hostlint_python_and_paramiko(tmp_path: Path) -> None:
@@ -58,3 +63,43 @@ def test_no_status_line_off_a_terminal(tmp_path: Path, sshd_factory: SshdFactory
     root = make_repo(tmp_path / "repo", config, staged=["a.py"])
     result = hostlint("check", cwd=root)
     assert result.code == 3 and len(result.stderr.splitlines()) == 1
+
+
+# -- the rendered help ---------------------------------------------------------------------------
+
+COMMANDS = ((), *((name,) for name in sorted(get_command(app).commands)))  # type: ignore[attr-defined]
+
+
+def rendered_help(*command: str) -> str:
+    proc = subprocess.run([PYTHON, "-m", "hostlint", *command, "--help"], capture_output=True,
+                          text=True, check=True, env=child_env(COLUMNS="200", NO_COLOR="1"))
+    return proc.stdout
+
+
+def help_cells(text: str, option: str) -> list[str]:
+    """The cells of ``option``'s row in a help table: names, then value (if any), then help."""
+    for line in text.splitlines():
+        cells = re.split(r"\s{2,}", line.strip(" │|"))
+        if option in cells[0].split(","):
+            return cells
+    raise AssertionError(f"{option} is not in the help:\n{text}")
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "hostlint")
+def test_help_shows_flags_as_flags_and_names_each_value(command: tuple[str, ...]) -> None:
+    """Every option of every command: a flag shows no value (``--all-files <bool>`` made users
+    type ``--advisory true``), an option that takes one shows a NAME or its choices."""
+    group = get_command(app)
+    cmd = group.commands[command[0]] if command else group  # type: ignore[attr-defined]
+    ctx = cmd.context_class(cmd, info_name="hostlint")
+    text = rendered_help(*command)
+    params: list[Any] = cmd.get_params(ctx)
+    options = [p for p in params if p.param_type_name == "option" and not p.hidden]
+    assert options
+    for param in options:
+        cells = help_cells(text, max(param.opts, key=len))
+        rest = [cell for cell in cells if not cell.startswith("-")]
+        if param.is_flag or param.count:
+            assert param.help and param.help.startswith(rest[0]), (param.opts, cells)
+        else:
+            assert re.fullmatch(r"[A-Z]+|\[[a-z-]+(\|[a-z-]+)+\]", rest[0]), (param.opts, cells)
