@@ -14,8 +14,7 @@ def hook(argv: list[str]) -> int:
     from hostlint.environment import Environment
     from hostlint.errors import report
 
-    env = Environment()
-    env.verbose = env.environ.get("HOSTLINT_VERBOSE", "") not in ("", "0")
+    env = Environment()  # reads HOSTLINT_VERBOSE
     try:
         from hostlint.check import CheckOptions, check
 

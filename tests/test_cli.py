@@ -103,3 +103,23 @@ def test_help_shows_flags_as_flags_and_names_each_value(command: tuple[str, ...]
             assert param.help and param.help.startswith(rest[0]), (param.opts, cells)
         else:
             assert re.fullmatch(r"[A-Z]+|\[[a-z-]+(\|[a-z-]+)+\]", rest[0]), (param.opts, cells)
+
+
+# -- HOSTLINT_VERBOSE ------------------------------------------------------------------------------
+
+FOREIGN_HOOK = "#!/bin/sh\nexit 0\n"
+
+
+@pytest.mark.parametrize("args", [("check",), ("detect",), ("install",), ("uninstall",)])
+def test_hostlint_verbose_means_dash_v_for_every_command(tmp_path: Path, args: tuple[str, ...]) -> None:
+    """pre-commit, prek and lefthook call ``hostlint check``, not the hook path: the variable
+    must work there (and everywhere) as ``-v`` does."""
+    root = make_repo(tmp_path / "repo", '[tool.hostlint]\ncomand = "typo"\n')
+    (root / ".git" / "hooks" / "pre-commit").write_text(FOREIGN_HOOK)
+    quiet = hostlint(*args, cwd=root, environ=child_env(HOSTLINT_VERBOSE="0"))
+    flag = hostlint("-v", *args, cwd=root, environ=child_env())
+    variable = hostlint(*args, cwd=root, environ=child_env(HOSTLINT_VERBOSE="1"))
+    assert quiet.code == flag.code == variable.code == 2
+    assert "Traceback" not in quiet.stderr and len(quiet.stderr.splitlines()) == 1
+    assert "Traceback" in flag.stderr
+    assert variable.stderr == flag.stderr
