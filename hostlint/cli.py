@@ -131,7 +131,8 @@ def install(
     """Install the git hook (never overwrites a hook hostlint did not write)."""
     from hostlint import hook
 
-    _env(ctx).message(hook.install(_env(ctx).cwd, hook_type=hook_type, force=force))
+    for line in hook.install(_env(ctx).cwd, hook_type=hook_type, force=force):
+        _env(ctx).message(line)
     return 0
 
 

@@ -31,8 +31,8 @@ BAD = [
     ('[tool.hostlint\ncommand = "x"\n', "invalid TOML"),
     ('[tool.hostlint]\ncommand = "x"\ninclude = ["[z-a].py"]\n', "invalid pattern '[z-a].py'"),
     ('[tool]\nhostlint = 3\n', "must be a table"),
-    ('[project]\nname = "x"\n', "no configuration"),
 ]
+# No configuration at all is one line too, followed by the lines to paste: tests/test_hook.py.
 
 
 @pytest.mark.parametrize("text, expected", BAD, ids=[b[1] for b in BAD])
