@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -31,6 +32,22 @@ app = typer.Typer(
 def _choices(values: Sequence[str]) -> str:
     """An option's value in the help, as click shows a choice: ``[a|b|c]``."""
     return "[" + "|".join(values) + "]"
+
+
+def _complete_target(incomplete: str) -> list[str]:
+    return [kind for kind in TARGETS if kind.startswith(incomplete)]
+
+
+def _complete_linter(incomplete: str) -> list[str]:
+    """The linters configured in the repository at the working directory; outside one, or
+    with a configuration that does not load, nothing (a completion prints no errors)."""
+    from hostlint import config, git
+
+    try:
+        linters = config.load(git.locate(Path.cwd()).root).linters
+    except Exception:
+        return []
+    return [linter.name for linter in linters if linter.name.startswith(incomplete)]
 
 
 def _env(ctx: typer.Context) -> Environment:
@@ -77,7 +94,9 @@ def check(
         list[str] | None, typer.Argument(metavar="[PATH]...", help="Files to lint (default: staged files).")
     ] = None,
     target: Annotated[
-        str | None, typer.Option(metavar=_choices(TARGETS), help="Where the linters run.")
+        str | None,
+        typer.Option(metavar=_choices(TARGETS), help="Where the linters run.",
+                     autocompletion=_complete_target),
     ] = None,
     all_files: Annotated[bool, typer.Option("--all-files", help="Lint every tracked file.")] = False,
     color: Annotated[
@@ -87,10 +106,14 @@ def check(
         bool | None, typer.Option("--advisory", help="Findings never block the commit.")
     ] = None,
     only: Annotated[
-        list[str] | None, typer.Option(metavar="NAME", help="Run only this linter (repeatable).")
+        list[str] | None,
+        typer.Option(metavar="NAME", help="Run only this linter (repeatable).",
+                     autocompletion=_complete_linter),
     ] = None,
     skip: Annotated[
-        list[str] | None, typer.Option(metavar="NAME", help="Skip this linter (repeatable).")
+        list[str] | None,
+        typer.Option(metavar="NAME", help="Skip this linter (repeatable).",
+                     autocompletion=_complete_linter),
     ] = None,
     timings: Annotated[bool, typer.Option("--timings", help="Print detect/connect/lint times.")] = False,
     no_map_paths: Annotated[
@@ -154,7 +177,9 @@ def uninstall(
 def detect(
     ctx: typer.Context,
     target: Annotated[
-        str | None, typer.Option(metavar=_choices(TARGETS), help="Explain this target instead.")
+        str | None,
+        typer.Option(metavar=_choices(TARGETS), help="Explain this target instead.",
+                     autocompletion=_complete_target),
     ] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Tracebacks and details.")] = False,
 ) -> int:
