@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from hostlint.errors import report
 from hostlint.status import ExitCode, RunResult, exit_code
-from tests.utils import git, hostlint, linter, linter_config, make_repo
+from tests.utils import PYTHON, child_env, git, hostlint, hostlint_argv, linter, linter_config, make_repo
 
 
 def _repo(tmp_path: Path, command: str) -> Path:
@@ -88,7 +88,24 @@ def test_signal_codes() -> None:
 
 
 
-def test_shell_completion_commands_exit_0(tmp_path: Path) -> None:
-    result = hostlint("--show-completion", "bash", cwd=tmp_path,
-                      environ={**os.environ, "SHELL": "/bin/bash"})
-    assert result.code == 0, result.stderr
+def completion_script(shell: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The completion script for ``shell``, asked for as the guide shows."""
+    return subprocess.run(hostlint_argv(), cwd=cwd, capture_output=True, text=True,
+                          env=child_env(_HOSTLINT_COMPLETE=f"source_{shell}"), check=False)
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_the_completion_script_for_a_named_shell_exits_0(tmp_path: Path, shell: str) -> None:
+    result = completion_script(shell, tmp_path)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert "_HOSTLINT_COMPLETE" in result.stdout
+
+
+def test_show_completion_exits_0_from_bash(tmp_path: Path) -> None:
+    """``--show-completion`` takes no value: it finds the shell among its parent processes,
+    so it runs under bash here, not under whatever started pytest (``sh``: exit 1)."""
+    script = 'python="$0"; "$python" -m hostlint --show-completion; exit $?'  # bash stays a parent
+    result = subprocess.run(["bash", "-c", script, PYTHON], cwd=tmp_path, capture_output=True,
+                            text=True, env=child_env(), check=False)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.strip() == completion_script("bash", tmp_path).stdout.strip()
