@@ -132,6 +132,16 @@ class Config(NamedTuple):
     ssh: SshSettings = SshSettings()
 
 
+#: The smallest configuration, shown wherever there is none (``check``, ``install``): the
+#: lines to paste, not a path into hostlint's repository that a pip user does not have.
+STARTER = (
+    "[tool.hostlint]\n"
+    'command = "ruff check"   # your lint command: it runs from the repository root, staged files appended\n'
+)
+STARTER_HINT = ("add this to pyproject.toml (or the keys alone to .hostlint.toml):\n"
+                + "".join(f"    {line}\n" for line in STARTER.splitlines())).rstrip("\n")
+
+
 def find(root: Path) -> tuple[Path, dict[str, Any]]:
     """The config file that applies in ``root`` and its hostlint table."""
     dotfile = root / ".hostlint.toml"
@@ -145,16 +155,6 @@ def find(root: Path) -> tuple[Path, dict[str, Any]]:
                 raise ConfigError(f"{pyproject}: [tool.hostlint] must be a table")
             return pyproject, table
     raise ConfigError(f"no configuration in {root}", hint=STARTER_HINT)
-
-
-#: The smallest configuration, shown wherever there is none (``check``, ``install``): the
-#: lines to paste, not a path into hostlint's repository that a pip user does not have.
-STARTER = (
-    "[tool.hostlint]\n"
-    'command = "ruff check"   # your lint command: it runs from the repository root, staged files appended\n'
-)
-STARTER_HINT = ("add this to pyproject.toml (or the keys alone to .hostlint.toml):\n"
-                + "".join(f"    {line}\n" for line in STARTER.splitlines())).rstrip("\n")
 
 
 def load(root: Path) -> Config:

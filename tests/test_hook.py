@@ -253,3 +253,5 @@ def test_install_over_a_hook_managers_hook_points_to_the_integration(
     assert result.stderr.count("\n") == 1 and "--force" not in result.stderr
     assert f"written by {tool}" in result.stderr and "hostlint check" in result.stderr
     assert hook.read_bytes() == before and not hook.with_name("pre-commit.legacy").exists()
+    assert hostlint("install", "--force", cwd=root).code == 0  # asked for, chaining still works
+    assert hook.with_name("pre-commit.legacy").read_bytes() == before
