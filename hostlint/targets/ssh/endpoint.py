@@ -15,12 +15,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from hostlint.errors import ConfigError
+from hostlint.keeper.identity import (
+    DEFAULT_IDENTITIES,
+    DEFAULT_KNOWN_HOSTS,
+    GLOBAL_KNOWN_HOSTS,
+    expand,
+)
 from hostlint.targets.ssh.ssh_config import lookup
 
 SSH_PORT = 22
-DEFAULT_IDENTITIES = ("~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa")
-DEFAULT_KNOWN_HOSTS = ("~/.ssh/known_hosts", "~/.ssh/known_hosts2")
-GLOBAL_KNOWN_HOSTS = ("/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2")
 
 
 @dataclass(frozen=True)
@@ -122,9 +125,9 @@ def resolve(spec: str, *, environ: Mapping[str, str], ssh_config: str | None = N
         raise ConfigError(f"ssh config: Port {options.get('port')!r} for {spec} is not a number",
                           hint="fix ~/.ssh/config") from None
     user = user or options.get("user") or pwd.getpwuid(os.getuid()).pw_name
-    identities = tuple(_expand(p, home) for p in options.get("identityfile", []))
+    identities = tuple(expand(p, home) for p in options.get("identityfile", []))
     if not identities and ssh_config is None:
-        identities = tuple(p for p in (_expand(d, home) for d in DEFAULT_IDENTITIES) if os.path.exists(p))
+        identities = tuple(p for p in (expand(d, home) for d in DEFAULT_IDENTITIES) if os.path.exists(p))
     known = _files(options.get("userknownhostsfile"), DEFAULT_KNOWN_HOSTS, home)
     known += _files(options.get("globalknownhostsfile"), GLOBAL_KNOWN_HOSTS, home)
     strict = str(options.get("stricthostkeychecking", "yes")).lower()
@@ -145,15 +148,11 @@ def resolve(spec: str, *, environ: Mapping[str, str], ssh_config: str | None = N
     )
 
 
-def _expand(path: str, home: str) -> str:
-    if path == "~" or path.startswith("~/"):
-        path = home + path[1:]
-    return path.replace("%d", home).replace("%%", "%")
 
 
 def _files(value: str | None, default: Sequence[str], home: str) -> tuple[str, ...]:
     names = shlex.split(value) if value else list(default)
-    return tuple(_expand(n, home) for n in names if n.lower() != "none")
+    return tuple(expand(n, home) for n in names if n.lower() != "none")
 
 
 def describe_endpoint(endpoint: Endpoint, *, root: str) -> list[tuple[str, str]]:

@@ -13,13 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from hostlint.errors import ConfigError
+from hostlint.keeper.identity import SYSTEM_CONFIG
 from hostlint.targets.ssh.transport import load_paramiko
 
 load_paramiko()  # done already by importing transport; it must come before `import paramiko`
 
 import paramiko  # noqa: E402
-
-SYSTEM_CONFIG = "/etc/ssh/ssh_config"
 
 
 def lookup(host: str, *, home: str, text: str | None) -> dict[str, Any]:
