@@ -1,7 +1,8 @@
 """The SSH target: linters run on any SSH host over one paramiko connection, one session
 channel with a pty per run (fabric's ``Remote``). One SSH concept per module:
 
-* ``endpoint`` — ``[user@]host[:port]`` and ``~/.ssh/config`` → ``Endpoint``
+* ``spec`` — ``[user@]host[:port]``, names a shell would act on refused
+* ``endpoint`` — the spec and ``~/.ssh/config`` → ``Endpoint``
 * ``ssh_config`` — the config files for one host, ``Include`` nested as OpenSSH does it
 * ``known_hosts`` — host keys: known_hosts entries, fingerprints, the check
 * ``transport`` — the only module touching paramiko internals (and how it is imported)
@@ -75,8 +76,11 @@ def describe(context: Context) -> list[tuple[str, str]]:
 
 
 def _settings(context: Context) -> tuple[str, str]:
+    from hostlint.targets.ssh.spec import parse_spec
+
     host, root = context.config.ssh.host, context.config.ssh.root
     if not host or not root:
         raise ConfigError(f"{context.config.source}: the ssh target needs [tool.hostlint.ssh] "
                           "host and root", hint="set host = \"devbox\" and root = \"/path/on/devbox\"")
+    parse_spec(host)  # refused here, before a warm connection is asked
     return host, root

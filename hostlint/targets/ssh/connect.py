@@ -11,7 +11,7 @@ import socket
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from hostlint.errors import ConfigError, ConnectFailed
+from hostlint.errors import ConnectFailed
 from hostlint.targets.ssh.auth import authenticate
 from hostlint.targets.ssh.connection import Connection
 from hostlint.targets.ssh.endpoint import Endpoint, resolve
@@ -87,8 +87,8 @@ def _jump(endpoint: Endpoint, timeout: float, alive_timeout: float, via: list[Co
     chain = [*_chain, endpoint.alias or endpoint.host]
     for number, spec in enumerate(hops):
         if spec in chain or len(chain) > MAX_JUMPS:
-            raise ConfigError(f"ssh config: ProxyJump loops: {' -> '.join([*chain, spec])}",
-                              hint="fix ProxyJump in ~/.ssh/config")
+            raise ConnectFailed("proxy", f"ProxyJump loops: {' -> '.join([*chain, spec])}",
+                                hint="fix ProxyJump in ~/.ssh/config")
         hop = resolve(spec.removeprefix("ssh://"), environ=env)
         if number:  # later hops are reached through the previous one, not their own proxy
             hop = dataclasses.replace(hop, proxy_jump=None, proxy_command=None)

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from hostlint.errors import ConfigError
-from hostlint.targets.ssh.endpoint import parse_spec, resolve
+from hostlint.targets.ssh.endpoint import resolve
+from hostlint.targets.ssh.spec import parse_spec
 from tests.ssh_helpers import ssh_repo
 from tests.sshd import ALIAS, SshServer
 from tests.utils import hostlint
