@@ -8,11 +8,13 @@ import pytest
 
 from tests.utils import linter, linter_config, make_repo
 
-pytest_plugins = ["tests.sshd", "tests.vagrant_fixture"]
+pytest_plugins = ["tests.sshd", "tests.vagrant_fixture", "tests.engine"]
 
 _CLEARED = ("PYTHONUNBUFFERED", "VIRTUAL_ENV", "SKIP", "NO_COLOR", "FORCE_COLOR", "GIT_DIR",
             "GIT_INDEX_FILE", "GIT_WORK_TREE", "VAGRANT_CWD", "VAGRANT_VAGRANTFILE",
-            "SSH_AUTH_SOCK")
+            "SSH_AUTH_SOCK", "DOCKER_HOST", "DOCKER_CONTEXT")
+# What CI demands of the test infrastructure outlives the clearing below.
+_KEPT = ("HOSTLINT_REQUIRE_SSHD", "HOSTLINT_REQUIRE_DOCKER", "HOSTLINT_REQUIRE_VAGRANT")
 
 
 @pytest.fixture(autouse=True)
@@ -27,7 +29,7 @@ def isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
         monkeypatch.setenv(f"GIT_{who}_NAME", "Test")
         monkeypatch.setenv(f"GIT_{who}_EMAIL", "test@example.invalid")
     for name in list(os.environ):
-        if name in _CLEARED or (name.startswith("HOSTLINT") and name != "HOSTLINT_REQUIRE_SSHD"):
+        if name in _CLEARED or (name.startswith("HOSTLINT") and name not in _KEPT):
             monkeypatch.delenv(name)
     return home
 
