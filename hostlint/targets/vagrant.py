@@ -5,12 +5,18 @@ ssh-config`` once per machine, cached in the user cache dir and keyed on the mac
 (its id, provider, the Vagrantfile, and the mtime of ``synced_folders``, which Vagrant
 rewrites on every ``up``/``reload`` — exactly when the forwarded port may move). A warm check
 runs no ``vagrant`` command; only a failed connection asks ``vagrant status`` what is wrong.
+
+Vagrant's settings say ``StrictHostKeyChecking no``: the guest's host key is whatever answers
+on the forwarded port. The cold path trusts it (it came through Vagrant's own settings, as
+``vagrant ssh`` does) and pins it in the cache; a warm check accepts only that key, so a
+process that took the port of a halted guest is never sent a command or a file name.
 This is the only module that imports python-vagrant.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -18,11 +24,11 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from hostlint.detect import machine_name
 from hostlint.environment import user_cache_dir, which
-from hostlint.errors import TargetUnavailable, UsageError
+from hostlint.errors import ConnectFailed, TargetUnavailable, UsageError
 from hostlint.targets import Context, ssh
 from hostlint.targets.vagrant_record import Machine, Project, find_project, guest_root
 
@@ -63,6 +69,8 @@ def plan(context: Context) -> Plan:
                          hint="run hostlint inside a Vagrant project, or choose another target")
     name = machine_name(context.config, project)
     record = project.machine(name)
+    if record is not None and not record.created:
+        record = None  # destroyed: its directory stays, empty
     if context.config.vagrant.root:
         root = context.config.vagrant.root
         source = f"{context.config.source.name} [tool.hostlint.vagrant] root"
@@ -91,36 +99,50 @@ def _record_key(plan: Plan) -> str | None:
     return plan.record.key(plan.project.vagrantfile) if plan.record is not None else None
 
 
-def cached_ssh_config(plan: Plan, environ: Mapping[str, str]) -> str | None:
-    """The cached ``vagrant ssh-config`` text, if the machine record has not changed."""
+class Cached(NamedTuple):
+    ssh_config: str
+    known_hosts: Path  # the guest's host key, pinned on the cold path
+
+
+def cached(plan: Plan, environ: Mapping[str, str]) -> Cached | None:
+    """The cached ``vagrant ssh-config`` text and pinned host key, if the machine record has
+    not changed."""
     key = _record_key(plan)
+    path = _cache_file(plan, environ)
     try:
-        entry = json.loads(_cache_file(plan, environ).read_text())
+        entry = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
     if key is None or not isinstance(entry, dict) or entry.get("key") != key:
         return None
-    text = entry.get("ssh_config")
-    return text if isinstance(text, str) else None
+    text, pin = entry.get("ssh_config"), path.with_suffix(".known_hosts")
+    return Cached(text, pin) if isinstance(text, str) and pin.is_file() else None
 
 
-def store(plan: Plan, environ: Mapping[str, str], text: str) -> None:
+def store(plan: Plan, environ: Mapping[str, str], text: str, known_hosts_line: str) -> None:
     key = _record_key(plan)
     if key is None:
         return
     path = _cache_file(plan, environ)
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")  # created 0600
-        with os.fdopen(fd, "w") as f:
-            json.dump({"key": key, "project": str(plan.project.root), "machine": plan.machine,
-                       "ssh_config": text}, f)
-        os.replace(tmp, path)
+        _write_private(path.with_suffix(".known_hosts"), known_hosts_line + "\n")
+        _write_private(path, json.dumps({"key": key, "project": str(plan.project.root),
+                                         "machine": plan.machine, "ssh_config": text}))
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")  # created 0600
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
 
 
 def forget(plan: Plan, environ: Mapping[str, str]) -> None:
-    with contextlib.suppress(OSError):
-        _cache_file(plan, environ).unlink()
+    path = _cache_file(plan, environ)
+    for stale in (path, path.with_suffix(".known_hosts")):
+        with contextlib.suppress(OSError):
+            stale.unlink()
 
 
 # ----------------------------------------------------------------------------------------
@@ -166,27 +188,47 @@ def ask_ssh_config(plan: Plan, environ: Mapping[str, str]) -> str:
     raise unavailable(plan, environ, detail=detail[0] if detail else None)
 
 
-def state(plan: Plan, environ: Mapping[str, str]) -> str | None:
+class State(NamedTuple):
+    id: str  # `running`, `poweroff`, `stopped`, `not_created`, ...
+    words: str  # what `vagrant status` shows for it: `not created`
+
+
+def state(plan: Plan, environ: Mapping[str, str]) -> State | None:
     """``vagrant status --machine-readable``: the machine's state, or None if Vagrant fails."""
     client, errors = _vagrant(plan, environ)
     with errors:
         try:
-            statuses = client.status(vm_name=plan.machine)
+            output = client._run_vagrant_command(["status", "--machine-readable", plan.machine])
         except Exception:
             return None
-    for status in statuses:
-        if status.name == plan.machine:
-            return str(status.state)
-    return None
+    return parse_status(str(output), plan.machine)
+
+
+def parse_status(output: str, machine: str) -> State | None:
+    """The ``state`` and ``state-human-short`` lines of ``machine`` (``%!(VAGRANT_COMMA)``
+    decoded)."""
+    fields: dict[str, str] = {}
+    for line in output.splitlines():
+        parts = line.split(",", 3)
+        if len(parts) == 4 and parts[1] == machine:
+            fields.setdefault(parts[2], parts[3].replace("%!(VAGRANT_COMMA)", ","))
+    if not fields.get("state"):
+        return None
+    words = fields.get("state-human-short") or fields["state"].replace("_", " ")
+    return State(fields["state"], words)
+
+
+def not_running(plan: Plan, current: State, *, note: str = "") -> TargetUnavailable:
+    advice = ADVICE.get(current.id, "run `vagrant up`")
+    return TargetUnavailable(f"{plan.label} is {current.words}: {advice}{note}")
 
 
 def unavailable(plan: Plan, environ: Mapping[str, str], *, detail: str | None = None,
-                cause: TargetUnavailable | None = None) -> TargetUnavailable:
+                cause: TargetUnavailable | None = None, note: str = "") -> TargetUnavailable:
     """The one line explaining why the machine cannot be used."""
     current = state(plan, environ)
-    if current is not None and current != "running":
-        advice = ADVICE.get(current, "run `vagrant up`")
-        return TargetUnavailable(f"{plan.label} is {current}: {advice}")
+    if current is not None and current.id != "running":
+        return not_running(plan, current, note=note)
     if cause is not None:
         return cause
     return TargetUnavailable(f"vagrant could not give the ssh settings of {plan.label}"
@@ -203,28 +245,48 @@ def open_target(context: Context) -> ssh.SshTarget:
     found = plan(context)
     environ = context.env.environ
     if found.record is None:
-        raise TargetUnavailable(f"{found.label} is not_created (no record in "
-                                f"{found.project.root}/.vagrant): run `vagrant up`")
-    text = cached_ssh_config(found, environ)
-    warm = text is not None
-    if text is None:
-        text = ask_ssh_config(found, environ)
-        store(found, environ, text)
+        raise not_running(found, State("not_created", "not created"))
+    entry = cached(found, environ)
+    if entry is None:
+        return _cold(found, context)
     try:
-        return _connect(found, context, text)
+        return _connect(found, context, entry.ssh_config, pinned=entry.known_hosts)
     except TargetUnavailable as exc:
         forget(found, environ)
-        explained = unavailable(found, environ, cause=exc)
-        if explained is exc and warm:  # running, yet the cached settings failed: ask again
-            text = ask_ssh_config(found, environ)
-            store(found, environ, text)
-            return _connect(found, context, text)
-        raise explained from None
+        impostor = isinstance(exc, ConnectFailed) and exc.reason.startswith("host-key")
+        note = (f" (another SSH server answers on {_address(found, context, entry.ssh_config)}, "
+                "with a different host key; nothing was sent to it)") if impostor else ""
+        explained = unavailable(found, environ, cause=exc, note=note)
+        if explained is not exc:
+            raise explained from None
+        # Vagrant says it runs, yet the cached settings failed: ask it again, once.
+        return _cold(found, context)
 
 
-def _connect(found: Plan, context: Context, text: str) -> ssh.SshTarget:
+def _cold(found: Plan, context: Context) -> ssh.SshTarget:
+    """Ask Vagrant, connect with its settings and pin the host key the guest showed."""
+    environ = context.env.environ
+    text = ask_ssh_config(found, environ)
+    try:
+        target = _connect(found, context, text, pinned=None)
+    except TargetUnavailable as exc:
+        raise unavailable(found, environ, cause=exc) from None
+    endpoint = target.connection.endpoint
+    key = target.connection.transport.get_remote_server_key()
+    store(found, environ, text, f"{endpoint.known_hosts_name} {key.get_name()} {key.get_base64()}")
+    return target
+
+
+def _connect(found: Plan, context: Context, text: str, *, pinned: Path | None) -> ssh.SshTarget:
     endpoint = ssh.resolve(found.machine, environ=context.env.environ, ssh_config=text)
+    if pinned is not None:
+        endpoint = dataclasses.replace(endpoint, check_host_key=True, known_hosts=(str(pinned),))
     return ssh.open_ssh_target(endpoint, context, root=found.root, name=found.label)
+
+
+def _address(found: Plan, context: Context, text: str) -> str:
+    endpoint = ssh.resolve(found.machine, environ=context.env.environ, ssh_config=text)
+    return f"{endpoint.host}:{endpoint.port}"
 
 
 def describe(context: Context) -> list[tuple[str, str]]:
@@ -237,11 +299,13 @@ def describe(context: Context) -> list[tuple[str, str]]:
         ("provider", found.record.provider if found.record else "no record (not created)"),
         ("guest root", f"{found.root} (from {found.root_source})"),
     ]
-    text = cached_ssh_config(found, environ)
-    if text is None:
+    entry = cached(found, environ)
+    if entry is None:
         rows.append(("ssh settings", "not cached: the next check asks `vagrant ssh-config` once"))
         return rows
     rows.append(("ssh settings", f"cached in {_cache_file(found, environ)}"))
-    endpoint = ssh.resolve(found.machine, environ=environ, ssh_config=text)
-    rows += [row for row in ssh.describe_endpoint(endpoint, root=found.root) if row[0] != "root"]
+    endpoint = ssh.resolve(found.machine, environ=environ, ssh_config=entry.ssh_config)
+    rows += [("known_hosts", f"host key pinned in {entry.known_hosts} (learnt through Vagrant's "
+              "settings)") if row[0] == "known_hosts" else row
+             for row in ssh.describe_endpoint(endpoint, root=found.root) if row[0] != "root"]
     return rows

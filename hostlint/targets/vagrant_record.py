@@ -19,7 +19,16 @@ class Machine(NamedTuple):
 
     @property
     def id(self) -> str:
-        return (self.path / "id").read_text().strip()
+        """The provider's id; empty once the machine is destroyed (Vagrant deletes ``id``
+        and leaves the directory)."""
+        try:
+            return (self.path / "id").read_bytes().decode(errors="replace").strip()
+        except OSError:
+            return ""
+
+    @property
+    def created(self) -> bool:
+        return bool(self.id)
 
     def synced_folders(self) -> dict[str, dict[str, dict[str, object]]]:
         import json  # only beside a Vagrantfile
@@ -48,7 +57,10 @@ class Project(NamedTuple):
     machines: tuple[Machine, ...]
 
     def machine(self, name: str) -> Machine | None:
-        return next((m for m in self.machines if m.name == name), None)
+        """The machine's record: a created one first (a provider used before may have left
+        an empty directory)."""
+        records = [m for m in self.machines if m.name == name]
+        return next((m for m in records if m.created), records[0] if records else None)
 
 
 def find_project(repo_root: Path, environ: Mapping[str, str]) -> Project | None:
@@ -69,12 +81,11 @@ def find_project(repo_root: Path, environ: Mapping[str, str]) -> Project | None:
 
 
 def _machines(root: Path) -> list[Machine]:
+    """Every ``.vagrant/machines/<name>/<provider>/`` directory: created machines have an
+    ``id``; a destroyed (or never created) one is still a machine of the project."""
     base = root / ".vagrant" / "machines"
-    found = []
-    for record in sorted(base.glob("*/*/id")):
-        if record.is_file() and record.read_text().strip():
-            found.append(Machine(record.parent.parent.name, record.parent.name, record.parent))
-    return found
+    return [Machine(path.parent.name, path.name, path) for path in sorted(base.glob("*/*/"))
+            if path.is_dir()]
 
 
 def guest_root(project: Project, machine: Machine, repo_root: Path) -> tuple[str, str]:
