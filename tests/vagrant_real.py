@@ -57,6 +57,8 @@ __all__ = [
     "VagrantCalls",
     "VagrantProject",
     "VagrantSetup",
+    "counting_wrapper",
+    "new_project",
     "vagrant_calls",
     "vagrant_home",
     "vagrant_machine",
@@ -241,14 +243,6 @@ exec {vagrant} "$@"
 """
 
 
-def _project(setup: VagrantSetup, name: str, machines: tuple[str, ...]) -> VagrantProject:
-    root = setup.base / name
-    root.mkdir()
-    root.chmod(0o755)  # the guest's `vagrant` user reads the synced folder
-    (root / "Vagrantfile").write_text(vagrantfile(setup.image, {m: free_port() for m in machines}))
-    return VagrantProject(setup, root, machines)
-
-
 @pytest.fixture(scope="session")
 def vagrant_home(request: pytest.FixtureRequest,
                  tmp_path_factory: pytest.TempPathFactory) -> VagrantSetup:
@@ -266,7 +260,7 @@ def vagrant_home(request: pytest.FixtureRequest,
 
 def _session_project(setup: VagrantSetup, name: str,
                      machines: tuple[str, ...]) -> Iterator[VagrantProject]:
-    project = _project(setup, name, machines)
+    project = new_project(setup, name, machines)
     try:
         try:
             project.running()
@@ -289,16 +283,34 @@ def vagrant_pair(vagrant_home: VagrantSetup) -> Iterator[VagrantProject]:
     yield from _session_project(vagrant_home, "pair", ("web", "db"))
 
 
-@pytest.fixture
-def vagrant_calls(vagrant_home: VagrantSetup, tmp_path: Path,
-                  monkeypatch: pytest.MonkeyPatch) -> VagrantCalls:
-    bin_dir = tmp_path / "vagrant-wrapper"
-    bin_dir.mkdir()
-    calls = VagrantCalls(bin_dir, tmp_path / "vagrant-calls.log")
+def counting_wrapper(directory: Path) -> VagrantCalls:
+    """``directory/bin/vagrant``: logs each call to ``directory/calls.log``, then execs the
+    real one."""
+    bin_dir = directory / "bin"
+    bin_dir.mkdir(parents=True)
+    calls = VagrantCalls(bin_dir, directory / "calls.log")
     calls.clear()
     wrapper = bin_dir / "vagrant"
     wrapper.write_text(_WRAPPER.format(log=shlex.quote(str(calls.log)), vagrant=VAGRANT))
     wrapper.chmod(0o755)
+    return calls
+
+
+def new_project(setup: VagrantSetup, name: str, machines: tuple[str, ...]) -> VagrantProject:
+    """A project directory under ``setup.base`` with a Vagrantfile (see :func:`vagrantfile`);
+    nothing is created until :meth:`VagrantProject.running`."""
+    root = setup.base / name
+    root.mkdir()
+    root.chmod(0o755)  # the guest's `vagrant` user reads the synced folder
+    (root / "Vagrantfile").write_text(vagrantfile(setup.image, {m: free_port() for m in machines}))
+    return VagrantProject(setup, root, machines)
+
+
+@pytest.fixture
+def vagrant_calls(vagrant_home: VagrantSetup, tmp_path: Path,
+                  monkeypatch: pytest.MonkeyPatch) -> VagrantCalls:
+    calls = counting_wrapper(tmp_path / "vagrant-wrapper")
+    bin_dir = calls.bin_dir
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', os.defpath)}")
     for name, value in vagrant_home.environ().items():
         monkeypatch.setenv(name, value)
