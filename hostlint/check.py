@@ -15,7 +15,7 @@ from types import FrameType
 from typing import BinaryIO, NamedTuple
 
 from hostlint import config as config_mod
-from hostlint import detect, files, git, targets
+from hostlint import detect, files, git, staging, targets
 from hostlint.config import Config, Linter
 from hostlint.environment import Environment
 from hostlint.errors import Interrupted, TargetUnavailable, UsageError
@@ -74,12 +74,17 @@ def check(env: Environment, options: CheckOptions) -> int:
         return ExitCode.OK
     timer = Timer()
     repo = git.locate(env.cwd)
+    staging.recover(repo.root, repo.common_dir, env)  # before anything else
     config = config_mod.apply_overrides(
         config_mod.load(repo.root), target=options.target, advisory=options.advisory,
         env=env.environ,
     )
     color = env.color(options.color)
     names = collect_files(repo.root, env.cwd, options)
+    staged = not options.paths and not options.all_files
+    aside = staging.prepare(repo.root, repo.common_dir, env, names if staged else [],
+                            enabled=config.stash_unstaged)
+    names = aside.names if staged else names
     jobs = plan(config, names, options, env)
     if not jobs:
         env.debug("no files to lint")
@@ -98,7 +103,8 @@ def check(env: Environment, options: CheckOptions) -> int:
             if options.map_paths and target.roots:
                 out = MapPaths(out, target.roots)
             try:
-                run_jobs(target, jobs, out, config.jobs, env)
+                with aside.held(_ON_FORCED_EXIT):
+                    run_jobs(target, jobs, out, config.jobs, env)
             finally:
                 close(out)
     finally:

@@ -112,8 +112,9 @@ def install(
     ] = "pre-commit",
 ) -> int:
     """Install the git hook (never overwrites a hook hostlint did not write)."""
-    from hostlint import hook
+    from hostlint import hook, staging
 
+    staging.recover_here(_env(ctx))
     _env(ctx).message(hook.install(_env(ctx).cwd, hook_type=hook_type, force=force))
     return 0
 
@@ -126,8 +127,9 @@ def uninstall(
     ] = "pre-commit",
 ) -> int:
     """Remove hostlint's hook, restoring any hook it displaced."""
-    from hostlint import hook
+    from hostlint import hook, staging
 
+    staging.recover_here(_env(ctx))
     _env(ctx).message(hook.uninstall(_env(ctx).cwd, hook_type=hook_type))
     return 0
 
@@ -139,10 +141,12 @@ def detect(
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Tracebacks and details.")] = False,
 ) -> int:
     """Print the target `check` would use here, and every rule that led there."""
+    from hostlint import staging
     from hostlint.detect import report as detect_report
 
     env = _env(ctx)
     env.verbose = env.verbose or verbose
+    staging.recover_here(env)
     env.stdout.write(detect_report(env, target=target).encode())
     env.stdout.flush()
     return 0

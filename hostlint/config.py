@@ -70,6 +70,9 @@ TOP_KEYS = (
         minimum=1),
     Key("persist", "integer", 600, "Seconds a warm connection is kept (reserved: warm "
         "connections are not built yet; accepted and ignored).", minimum=0),
+    Key("stash_unstaged", "boolean", True, "true: the linters see the staged content: unstaged "
+        "changes to staged files are set aside for the run (saved in the git dir first) and put "
+        "back afterwards. false: they lint the work tree as it is (a notice names such files)."),
     Key("vagrant", "table", None, "Vagrant target settings (below)."),
     Key("ssh", "table", None, "SSH target settings (below)."),
     Key("linters", "table", None, "Named linters, `[tool.hostlint.linters.NAME]`, each with "
@@ -128,6 +131,7 @@ class Config(NamedTuple):
     alive_timeout: float = 30.0
     jobs: int | None = None
     persist: int = 600
+    stash_unstaged: bool = True
     vagrant: VagrantSettings = VagrantSettings()
     ssh: SshSettings = SshSettings()
 
@@ -171,6 +175,7 @@ def load(root: Path) -> Config:
         alive_timeout=float(table.get("alive_timeout", 30)),
         jobs=table.get("jobs"),
         persist=table.get("persist", 600),
+        stash_unstaged=table.get("stash_unstaged", True),
         vagrant=VagrantSettings(**vagrant),
         ssh=SshSettings(**ssh),
     )

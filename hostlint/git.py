@@ -69,3 +69,86 @@ def staged_files(root: Path) -> list[str]:
 def tracked_files(root: Path, paths: Sequence[str] = ()) -> list[str]:
     """Every tracked file (``--all-files``), or those under ``paths``."""
     return _zsplit(_git(("ls-files", "-z", "--", *paths), root))
+
+
+# --- setting unstaged changes aside (hostlint.staging) ----------------------------------
+# These run in their own session, so a Ctrl-C on the terminal reaches hostlint (which then
+# puts the changes back) but never a git that is halfway through writing the work tree.
+
+#: Bytes of path arguments per git call, well under the kernel's limits.
+ARGS_BYTES = 64 * 1024
+
+
+def _quiet(args: Sequence[str], root: Path, stdin: bytes = b"") -> tuple[int, bytes, bytes]:
+    try:
+        proc = subprocess.run(("git", *args), cwd=root, input=stdin, capture_output=True,
+                              check=False, start_new_session=True)
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH",
+                       hint="install git, or run hostlint from an environment that has it") from None
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def _checked(args: Sequence[str], root: Path, stdin: bytes = b"") -> bytes:
+    code, out, err = _quiet(args, root, stdin)
+    if code != 0:
+        detail = os.fsdecode(err).strip().splitlines()
+        raise GitError(f"`git {' '.join(args[:3])} ...` failed in {root}: "
+                       f"{detail[-1] if detail else code}")
+    return out
+
+
+def _batches(paths: Sequence[str]) -> list[list[str]]:
+    batches: list[list[str]] = [[]]
+    size = 0
+    for path in paths:
+        if size > ARGS_BYTES:
+            batches.append([])
+            size = 0
+        batches[-1].append(path)
+        size += len(os.fsencode(path)) + 1
+    return batches
+
+
+def unstaged_files(root: Path) -> list[str]:
+    """Tracked files whose work tree content or mode differs from the index (submodules
+    ignored; a file only touched, with the same content, is not listed)."""
+    return _zsplit(_git(("diff", "--name-only", "-z", "--no-relative", "--no-ext-diff",
+                         "--ignore-submodules=all"), root))
+
+
+def unstaged_patch(root: Path, paths: Sequence[str]) -> bytes:
+    """A binary patch from the index to the work tree for ``paths`` (full blob ids; no
+    textconv, external diff or colour; pathspecs taken literally)."""
+    return b"".join(
+        _checked(("--literal-pathspecs", "diff-files", "-p", "--binary", "--full-index",
+                  "--no-color", "--no-ext-diff", "--ignore-submodules=all", "--", *batch), root)
+        for batch in _batches(paths) if batch)
+
+
+def checkout_index(root: Path, paths: Sequence[str]) -> None:
+    """Write the index content of ``paths`` into the work tree (the index is not changed)."""
+    _checked(("checkout-index", "-f", "-z", "--stdin"), root,
+             b"".join(os.fsencode(p) + b"\0" for p in paths))
+
+
+def apply(root: Path, patch: bytes) -> bool:
+    """``git apply`` of ``patch`` to the work tree (all or nothing); whether it applied.
+    Retried without ``core.autocrlf`` as pre-commit does (its #570)."""
+    args = ("apply", "--whitespace=nowarn")
+    if _quiet(args, root, patch)[0] == 0:
+        return True
+    return _quiet(("-c", "core.autocrlf=false", *args), root, patch)[0] == 0
+
+
+def blob_ids(root: Path, paths: Sequence[str]) -> dict[str, str]:
+    """The blob id each regular file would have if added (clean filters such as
+    ``core.autocrlf`` applied), without writing any object."""
+    lines = [p for p in paths if "\n" not in p]
+    ids = os.fsdecode(_checked(("hash-object", "--stdin-paths"), root,
+                               b"".join(os.fsencode(p) + b"\n" for p in lines))).split()
+    found = dict(zip(lines, ids, strict=True))
+    for path in paths:
+        if "\n" in path:  # --stdin-paths reads lines
+            found[path] = os.fsdecode(_checked(("hash-object", "--", path), root)).strip()
+    return found

@@ -226,3 +226,27 @@ class Collect:
 
     def flush(self) -> None:
         pass
+
+Snapshot = dict[bytes, tuple[int, bytes]]
+
+
+def snapshot(root: Path) -> Snapshot:
+    """The work tree outside ``.git``: each path (bytes) → (mode, content or link target)."""
+    found: Snapshot = {}
+    for top, dirs, names in os.walk(os.fsencode(root)):
+        dirs[:] = [d for d in dirs if d != b".git"]
+        for name in [*names, *(d for d in dirs if os.path.islink(os.path.join(top, d)))]:
+            path = os.path.join(top, name)
+            st = os.lstat(path)
+            if os.path.islink(path):
+                data = os.readlink(path)
+            else:
+                with open(path, "rb") as f:
+                    data = f.read()
+            found[os.path.relpath(path, os.fsencode(root))] = (st.st_mode, data)
+    return found
+
+
+def saved_patches(root: Path) -> list[Path]:
+    """The unstaged changes hostlint holds aside in this repository."""
+    return sorted((root / ".git" / "hostlint").glob("unstaged-*.patch"))

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
+from hostlint import staging
 from hostlint.detect import machine_name
 from hostlint.environment import user_cache_dir, which
 from hostlint.errors import ConnectFailed, TargetUnavailable, UsageError
@@ -246,6 +247,9 @@ def open_target(context: Context) -> ssh.SshTarget:
     environ = context.env.environ
     if found.record is None:
         raise not_running(found, State("not_created", "not created"))
+    rsync = _rsync(found, context.root)
+    if rsync and context.env.is_tty:
+        context.env.message(f"warning: {staging.rsync_note(rsync)}")
     entry = cached(found, environ)
     if entry is None:
         return _cold(found, context)
@@ -289,6 +293,12 @@ def _address(found: Plan, context: Context, text: str) -> str:
     return f"{endpoint.host}:{endpoint.port}"
 
 
+def _rsync(found: Plan, repo_root: Path) -> str | None:
+    if found.record is None:
+        return None
+    return staging.rsync_folder(found.record.path / "synced_folders", repo_root)
+
+
 def describe(context: Context) -> list[tuple[str, str]]:
     found = plan(context)
     environ = context.env.environ
@@ -299,6 +309,9 @@ def describe(context: Context) -> list[tuple[str, str]]:
         ("provider", found.record.provider if found.record else "no record (not created)"),
         ("guest root", f"{found.root} (from {found.root_source})"),
     ]
+    rsync = _rsync(found, context.root)
+    if rsync:
+        rows.append(("synced folder", staging.rsync_note(rsync)))
     entry = cached(found, environ)
     if entry is None:
         rows.append(("ssh settings", "not cached: the next check asks `vagrant ssh-config` once"))

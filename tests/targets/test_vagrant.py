@@ -255,3 +255,16 @@ def test_a_destroyed_virtualbox_machine_is_not_created_without_asking_vagrant(
     assert (result.code, result.stderr) == (3, "hostlint: vagrant machine 'default' is not created: "
                                                "run `vagrant up` to create it\n")
     assert fake_vagrant.calls() == []
+
+
+def test_an_rsync_synced_folder_is_named_once_per_check_and_in_detect(
+        vagrant_repo: Setup, tmp_path: Path) -> None:
+    repo, guest = vagrant_repo()
+    write_machine_record(tmp_path / "project", synced_folders={"rsync": {str(guest): {
+        "guestpath": str(guest), "hostpath": str(tmp_path / "project"), "disabled": False}}})
+    on_terminal = hostlint("check", cwd=repo, tty=True)
+    assert on_terminal.code == 0, on_terminal.stderr
+    assert on_terminal.stderr.count(f"the synced folder {guest} is of type rsync") == 1
+    assert "rsync" not in hostlint("check", cwd=repo).stderr  # no terminal: no warning
+    assert f"synced folder: the synced folder {guest} is of type rsync" in \
+        hostlint("detect", cwd=repo).out

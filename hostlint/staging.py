@@ -1,0 +1,475 @@
+"""Lint exactly what the commit records: the unstaged changes of staged files are set aside
+for the run and put back afterwards, losing nothing (pre-commit's ``staged_files_only``).
+
+1. ``prepare``: which staged files also have unstaged changes (one ``git diff`` call, and
+   nothing more when there are none).
+2. ``SetAside.held``: their changes are saved as a binary patch (``git diff-files -p
+   --binary --full-index``) in ``<common git dir>/hostlint/unstaged-*.patch``: created
+   exclusively, 0600, never through a symlink, fsynced with its directory and locked
+   (``flock``) while this run lives, all *before* ``git checkout-index`` makes the work tree
+   match the index for those files only (other files are not touched). On the way out
+   (every exit path, signals deferred meanwhile) ``git apply`` puts the changes back; a
+   linter's edits that conflict with them are dropped, the saved changes win. The patch is
+   removed once the restored files are on disk.
+3. ``recover``, the first thing every command does in a repository: a patch whose run died
+   (``kill -9``, power cut: its lock is free) is put back file by file, judged by blob ids so
+   nothing is applied twice; what cannot be is named with the command that applies it.
+
+Imported by the hook: stdlib only."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shlex
+import signal
+import stat
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NamedTuple
+
+from hostlint import git
+from hostlint.environment import Environment
+from hostlint.errors import HostlintError, Interrupted
+
+DIRECTORY = "hostlint"
+PREFIX = "unstaged-"
+KEY = "stash_unstaged"
+#: The test seam for crash tests, and only for them: ``HOSTLINT_TEST_KILL_AT=<stage>``
+#: makes hostlint SIGKILL itself at that stage (``saved``, ``checked-out``, ``restoring``,
+#: ``restored``), exactly as ``kill -9`` would, without timing games.
+KILL_AT = "HOSTLINT_TEST_KILL_AT"
+#: Above this many restored files, one ``sync()`` instead of an fsync per file.
+FSYNC_EACH = 64
+
+Side = tuple[str | None, str] | None  # (blob id or None when unknown, mode); None: no file
+
+
+class Entry(NamedTuple):
+    """One file of a saved patch: its text, and the file before (index) and after (the
+    unstaged work tree) as (blob id, mode)."""
+
+    path: str
+    text: bytes
+    old: Side
+    new: Side
+    modes: bool  # the patch changes the mode (else modes are not compared)
+
+
+class SetAside:
+    """The staged files of one check, and the unstaged changes to set aside while it runs."""
+
+    def __init__(self, root: Path, common_dir: Path, env: Environment, names: list[str],
+                 paths: list[str]) -> None:
+        self.root, self.common_dir, self.env = root, common_dir, env
+        self.names = names  # what the linters get
+        self.paths = paths  # files whose unstaged changes are set aside
+        self.saved: Path | None = None
+        self._fd: int | None = None
+        self._stage = ""
+        self._restoring = False
+
+    @contextmanager
+    def held(self, on_forced_exit: list[Callable[[], None]] | None = None) -> Iterator[None]:
+        """The work tree holds the staged content of ``paths`` inside the block."""
+        if not self.paths:
+            yield
+            return
+        try:
+            with _deferred_signals():
+                self._set_aside()
+            if on_forced_exit is not None:
+                on_forced_exit.append(self.restore)
+            yield
+        finally:
+            if on_forced_exit is not None and self.restore in on_forced_exit:
+                on_forced_exit.remove(self.restore)
+            with _deferred_signals():
+                self.restore()
+
+    def _set_aside(self) -> None:
+        patch = git.unstaged_patch(self.root, self.paths)
+        if not patch.strip():  # changed between the two git calls, or a CRLF-only diff
+            return
+        self.saved, self._fd = _save(self.common_dir, self.root, patch)
+        self.env.debug(f"set aside the unstaged changes of {_names(self.paths)} in {self.saved}")
+        _seam(self.env, "saved")
+        self._stage = "checking out"  # from here the work tree may have changed
+        git.checkout_index(self.root, self.paths)
+        self._stage = "checked out"
+        _seam(self.env, "checked-out")
+
+    def restore(self) -> None:
+        """Put the saved changes back (idempotent; every exit path calls it)."""
+        if self.saved is None or self._restoring:
+            return
+        self._restoring = True
+        try:
+            _seam(self.env, "restoring")
+            patch = self.saved.read_bytes()
+            if self._stage == "checked out" and git.apply(self.root, patch):
+                pass  # the common case: every file held the index content
+            elif self._stage and not _put_back(self.root, self.saved, patch, self.env,
+                                               force=True):
+                self.saved = None  # named, and kept for the user
+                return
+            _durable(self.root, self.paths)
+            _seam(self.env, "restored")
+            self.saved.unlink()
+            self.saved = None
+        finally:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+            self._restoring = False
+
+
+def prepare(root: Path, common_dir: Path, env: Environment, names: list[str], *,
+            enabled: bool) -> SetAside:
+    """What to set aside for a check of the staged files ``names``. Disabled: nothing, but
+    one notice names the partially staged files, and files deleted from the work tree are
+    left out of ``names`` (a missing path would only make the linter fail)."""
+    if not names:
+        return SetAside(root, common_dir, env, names, [])
+    unstaged = set(git.unstaged_files(root))
+    partial = [n for n in names if n in unstaged]
+    if enabled or not partial:
+        return SetAside(root, common_dir, env, names, partial)
+    gone = [n for n in partial if not os.path.lexists(root / n)]
+    edited = [n for n in partial if n not in gone]
+    if edited:
+        env.message(f"{_names(edited)}: unstaged changes are linted too ({KEY} = false)")
+    if gone:
+        env.message(f"{_names(gone)}: deleted in the work tree, not linted ({KEY} = false)")
+    skip = set(gone)
+    return SetAside(root, common_dir, env, [n for n in names if n not in skip], [])
+
+
+def recover(root: Path, common_dir: Path, env: Environment) -> None:
+    """Put back what a run that died (``kill -9``, power cut) had set aside in this work
+    tree, before anything else; name what cannot be put back. No patch: one ``listdir``."""
+    directory = common_dir / DIRECTORY
+    mine = f"{PREFIX}{_key(root)}-"
+    try:
+        names = sorted(n for n in os.listdir(directory) if n.startswith(mine)
+                       and n.endswith(".patch"))
+    except OSError:
+        return
+    for name in names:
+        _recover_one(root, directory / name, env)
+
+
+def recover_here(env: Environment) -> None:
+    """``recover`` for the repository around the working directory, if there is one (the
+    first call of every command that takes a repository)."""
+    try:
+        repo = git.locate(env.cwd)
+    except HostlintError:
+        return
+    recover(repo.root, repo.common_dir, env)
+
+
+def _recover_one(root: Path, path: Path, env: Environment) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return  # its run is alive
+        if os.fstat(fd).st_ino != os.lstat(path).st_ino:
+            return  # restored and removed meanwhile
+        with _deferred_signals():
+            patch = path.read_bytes()
+            if _put_back(root, path, patch, env, force=False):
+                _durable(root, [e.path for e in _entries(patch)])
+                path.unlink()
+                env.message(f"restored unstaged changes that an interrupted run had set aside "
+                            f"({path.name})")
+    except FileNotFoundError:
+        return
+    finally:
+        os.close(fd)
+
+
+def _put_back(root: Path, saved: Path, patch: bytes, env: Environment, *, force: bool) -> bool:
+    """File by file: a file still holding the unstaged content is left, one holding the
+    index content gets its changes back; one changed since (by a linter) keeps both when
+    they apply together, else (``force``) the saved changes win. Whether all is back."""
+    entries = _entries(patch)
+    states = _states(root, entries)
+    pending = [e for e in entries if states[e.path] == "old"]
+    if pending and not git.apply(root, b"".join(e.text for e in pending)):
+        for entry in pending:
+            states[entry.path] = "old" if git.apply(root, entry.text) else "changed"
+    left: list[Entry] = []
+    for entry in entries:
+        if states[entry.path] != "changed":
+            continue
+        if force and git.apply(root, entry.text):
+            continue  # both the linter's edits and the unstaged changes are kept
+        if force and _overwrite(root, entry):
+            env.message(f"{entry.path}: a linter's edits conflicted with your unstaged changes; "
+                        "kept your changes, dropped the linter's edits")
+        else:
+            left.append(entry)
+    if left:
+        _report_left(root, saved, left, env)
+    return not left
+
+
+def _overwrite(root: Path, entry: Entry) -> bool:
+    git.checkout_index(root, [entry.path])
+    return git.apply(root, entry.text)
+
+
+def _report_left(root: Path, saved: Path, left: list[Entry], env: Environment) -> None:
+    command = f"git -C {shlex.quote(str(root))} apply {shlex.quote(str(saved))}"
+    env.message(f"could not put back the unstaged changes of {_names([e.path for e in left])} "
+                f"(changed since they were set aside): they are saved in {saved}; "
+                f"apply them with `{command}`, then delete that file")
+
+
+# --- the saved patch ------------------------------------------------------------------
+
+
+def _save(common_dir: Path, root: Path, patch: bytes) -> tuple[Path, int]:
+    """Write ``patch`` durably: exclusively created, 0600, never through a symlink, fsynced
+    with its directory; the returned descriptor holds its lock while this run lives."""
+    directory = common_dir / DIRECTORY
+    name = f"{PREFIX}{_key(root)}-{os.getpid()}-{time.time_ns()}.patch"
+    saved = directory / name
+    header = (f"hostlint: the unstaged changes of {root}, set aside while the linters ran; "
+              f"to put them back: git -C {shlex.quote(str(root))} apply "
+              f"{shlex.quote(str(saved))}\n").encode(errors="surrogateescape")
+    try:
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(directory, 0o700)
+        dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:
+            fd = _write_new(dir_fd, name, header + patch)
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError as exc:
+        raise HostlintError(f"cannot save the unstaged changes in {directory}: {exc.strerror}; "
+                            "nothing was changed",
+                            hint=f"make it a writable directory (not a symlink), or set "
+                            f"{KEY} = false to lint the work tree as it is") from None
+    return saved, fd
+
+
+def _write_new(dir_fd: int, name: str, data: bytes) -> int:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(name, flags, 0o600, dir_fd=dir_fd)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        os.unlink(name, dir_fd=dir_fd)
+        raise
+    return fd
+
+
+def _durable(root: Path, paths: Sequence[str]) -> None:
+    """The restored files are on disk before the patch that could restore them is removed."""
+    if len(paths) > FSYNC_EACH:
+        os.sync()
+        return
+    for name in {*paths, *(os.path.dirname(p) for p in paths)}:
+        with contextlib.suppress(OSError):
+            fd = os.open(root / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+def _key(root: Path) -> str:
+    """Which work tree a patch belongs to (worktrees share the common git dir)."""
+    return f"{zlib.crc32(os.fsencode(root)):08x}"
+
+
+def _entries(patch: bytes) -> list[Entry]:
+    """The files of a patch, a type change (two sections for one path) as one entry."""
+    starts = [0] if patch.startswith(b"diff --git ") else []
+    at = patch.find(b"\ndiff --git ")
+    while at != -1:
+        starts.append(at + 1)
+        at = patch.find(b"\ndiff --git ", at + 1)
+    entries: list[Entry] = []
+    for a, b in zip(starts, [*starts[1:], len(patch)], strict=True):
+        entry = _entry(patch[a:b])
+        if entries and entries[-1].path == entry.path:
+            last = entries.pop()
+            entry = Entry(entry.path, last.text + entry.text, last.old, entry.new, True)
+        entries.append(entry)
+    return entries
+
+
+def _entry(text: bytes) -> Entry:
+    lines = text.split(b"\n")
+    old_mode = new_mode = old_id = new_id = None
+    created = deleted = modes = False
+    for line in lines[1:]:
+        if line.startswith((b"--- ", b"@@", b"GIT binary patch", b"Binary files")):
+            break
+        word = line.split(b" ")
+        if line.startswith(b"old mode "):
+            old_mode, modes = word[2].decode(), True
+        elif line.startswith(b"new mode "):
+            new_mode = word[2].decode()
+        elif line.startswith((b"deleted file mode ", b"new file mode ")):
+            created, deleted = word[0] == b"new", word[0] == b"deleted"
+            old_mode = new_mode = word[3].decode()
+            modes = True
+        elif line.startswith(b"index "):
+            old_id, new_id = word[1].decode().split("..")
+            if len(word) > 2:
+                old_mode = new_mode = word[2].decode()
+    old: Side = None if created else (old_id, old_mode or "")
+    new: Side = None if deleted else (new_id, new_mode or old_mode or "")
+    return Entry(_path(lines[0]), text, old, new, modes)
+
+
+def _path(line: bytes) -> str:
+    rest = line[len(b"diff --git "):]
+    if rest.startswith(b'"'):
+        return os.fsdecode(_unquote(rest)[2:])
+    return os.fsdecode(rest[2:2 + (len(rest) - 5) // 2])  # "a/X b/X"
+
+
+_ESCAPES = {ord("a"): 7, ord("b"): 8, ord("t"): 9, ord("n"): 10, ord("v"): 11, ord("f"): 12,
+            ord("r"): 13, ord('"'): 34, ord("\\"): 92}
+
+
+def _unquote(quoted: bytes) -> bytes:
+    """The first C-style quoted string git wrote (core.quotePath)."""
+    out, i = bytearray(), 1
+    while quoted[i] != ord('"'):
+        if quoted[i] != ord("\\"):
+            out.append(quoted[i])
+            i += 1
+        elif quoted[i + 1] in _ESCAPES:
+            out.append(_ESCAPES[quoted[i + 1]])
+            i += 2
+        else:
+            out.append(int(quoted[i + 1:i + 4], 8))
+            i += 4
+    return bytes(out)
+
+
+def _states(root: Path, entries: list[Entry]) -> dict[str, str]:
+    """Per file: "new" (holds the unstaged content), "old" (holds the index content) or
+    "changed" (anything else)."""
+    current: dict[str, Side] = {}
+    regular = []
+    for entry in entries:
+        try:
+            st = os.lstat(root / entry.path)
+        except (FileNotFoundError, NotADirectoryError):
+            current[entry.path] = None
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            current[entry.path] = (_link_id(root / entry.path, entry), "120000")
+        else:
+            current[entry.path] = ("", "100755" if st.st_mode & 0o100 else "100644")
+            regular.append(entry.path)
+    ids = git.blob_ids(root, regular) if regular else {}
+    for path in regular:
+        side = current[path]
+        current[path] = (ids.get(path), side[1]) if side else None
+    return {e.path: _state(e, current[e.path]) for e in entries}
+
+
+def _state(entry: Entry, current: Side) -> str:
+    def same(side: Side) -> bool:
+        if side is None or current is None:
+            return side is current
+        return (side[0] is None or side[0] == current[0]) and (
+            not entry.modes or side[1] == current[1])
+
+    return "new" if same(entry.new) else "old" if same(entry.old) else "changed"
+
+
+def _link_id(path: Path, entry: Entry) -> str:
+    import hashlib
+
+    target = os.fsencode(os.readlink(path))
+    side = entry.old or entry.new
+    digest = hashlib.sha256 if side and side[0] and len(side[0]) == 64 else hashlib.sha1
+    return digest(b"blob %d\0" % len(target) + target).hexdigest()
+
+
+# --- what a target sees ------------------------------------------------------------------
+
+
+def rsync_folder(synced_folders: Path, repo_root: Path) -> str | None:
+    """The guest path of a Vagrant ``rsync`` synced folder that holds ``repo_root``, from a
+    machine record's ``synced_folders`` (its top-level keys are the folder types). Such a
+    guest sees the work tree as of the last ``vagrant rsync``, not the content set out here.
+    (It belongs with the Vagrant record reader; it lives here until that module settles.)"""
+    import json  # only beside a Vagrant machine record
+
+    try:
+        folders = json.loads(synced_folders.read_text()).get("rsync") or {}
+    except (OSError, ValueError, AttributeError):
+        return None
+    repo = repo_root.resolve()
+    for folder in folders.values() if isinstance(folders, dict) else ():
+        host = folder.get("hostpath") if isinstance(folder, dict) else None
+        if isinstance(host, str) and not folder.get("disabled"):
+            hostpath = Path(host).resolve()
+            if repo == hostpath or hostpath in repo.parents:
+                return str(folder.get("guestpath"))
+    return None
+
+
+def rsync_note(guest: str) -> str:
+    return (f"the synced folder {guest} is of type rsync: the guest lints its copy as of the "
+            "last `vagrant rsync`, not the content this commit records; run `vagrant rsync` "
+            "first (or keep `vagrant rsync-auto` running), or use a shared folder type")
+
+
+# --- signals, the crash-test seam, messages ---------------------------------------------
+
+
+@contextmanager
+def _deferred_signals() -> Iterator[None]:
+    """SIGINT/SIGTERM/SIGHUP wait until the work tree is consistent, then interrupt the run
+    (``Interrupted``: exit 130/143/129), however many arrive meanwhile."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in handled}
+    try:
+        yield
+    finally:
+        for s, old in previous.items():
+            signal.signal(s, old)
+        if caught:
+            raise Interrupted(caught[0])
+
+
+def _seam(env: Environment, stage: str) -> None:
+    """Exists for the crash tests only (see ``KILL_AT``)."""
+    if env.environ.get(KILL_AT) == stage:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _names(paths: Sequence[str], shown: int = 3) -> str:
+    more = f" and {len(paths) - shown} more" if len(paths) > shown else ""
+    return ", ".join(paths[:shown]) + more
