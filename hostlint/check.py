@@ -18,10 +18,10 @@ from hostlint import config as config_mod
 from hostlint import detect, files, git, staging, targets
 from hostlint.config import Config, Linter
 from hostlint.environment import Environment
-from hostlint.errors import Interrupted, TargetUnavailable, UsageError
-from hostlint.status import ExitCode, RunResult, exit_code, for_signal
-from hostlint.stream import Held, MapPaths, StreamSink, StripColor, Tee, close, output_sink
-from hostlint.targets.base import Cancel, Invocation, Sink, Target, run
+from hostlint.errors import Interrupted, TargetUnavailable, UsageError, exit_status
+from hostlint.status import ExitCode, RunResult, exit_code
+from hostlint.stream import Held, Sink, close, output_stack
+from hostlint.targets.base import Cancel, Invocation, Target, run
 
 #: A held block stays in memory up to this size, then spills to a temporary file.
 HOLD_IN_MEMORY = 1024 * 1024
@@ -89,19 +89,16 @@ def check(env: Environment, options: CheckOptions) -> int:
     if not jobs:
         env.debug("no files to lint")
         return ExitCode.OK
-    facts = detect.gather(config, env, repo.root)
-    decision = detect.decide(facts)
+    decision = detect.decide(detect.gather(config, env, repo.root))
     timer.mark("detect")
-    context = targets.Context(repo.root, config, env, facts)
-    target = open_target(decision.kind, context)
+    target = open_target(decision.kind, targets.Context(repo.root, config, env))
     if target is None:
         return ExitCode.OK
     timer.mark("connect")
     try:
         with _last_log(repo.common_dir) as log:
-            out: Sink = Tee(output_sink(env.stdout, color=color), StripColor(StreamSink(log)))
-            if options.map_paths and target.roots:
-                out = MapPaths(out, target.roots)
+            out = output_stack(env.stdout, log, color=color,
+                               roots=target.roots if options.map_paths else ())
             try:
                 with aside.held(_ON_FORCED_EXIT):
                     run_jobs(target, jobs, out, config.jobs, env)
@@ -197,26 +194,18 @@ def plan(config: Config, names: list[str], options: CheckOptions, env: Environme
 def open_target(kind: str, context: targets.Context) -> Target | None:
     """The target, or what ``on_unavailable`` says to do when it cannot be used."""
     try:
-        with _notice_if_slow(context.env, _connecting(kind, context)):
+        with _notice_if_slow(context.env, targets.connecting(kind, context)):
             return targets.open_target(kind, context)
     except TargetUnavailable as exc:
         policy = context.config.on_unavailable
-        if kind == "local" or policy == "fail":
+        if kind == targets.FALLBACK or policy == "fail":
             raise
         context.env.message(f"warning: {exc.line().removeprefix('hostlint: ')}")
         if policy == "skip":
             context.env.message("check skipped (on_unavailable = \"skip\")")
             return None
         context.env.message("running the linters locally (on_unavailable = \"local\")")
-        return targets.open_target("local", context)
-
-
-def _connecting(kind: str, context: targets.Context) -> str | None:
-    if kind == "ssh":
-        return f"connecting to {context.config.ssh.host}..."
-    if kind == "vagrant":
-        return f"connecting to vagrant machine '{context.facts.vagrant_machine or 'default'}'..."
-    return None
+        return targets.open_target(targets.FALLBACK, context)
 
 
 @contextmanager
@@ -346,7 +335,7 @@ def _signals(cancel: Cancel) -> Iterator[None]:
             for finish in list(_ON_FORCED_EXIT):
                 with contextlib.suppress(Exception):
                     finish()
-            os._exit(for_signal(first[0]))
+            os._exit(exit_status(Interrupted(first[0]))[1])
         first.append(signum)
         raise Interrupted(signum)
 

@@ -14,8 +14,7 @@ except ImportError:  # pragma: no cover - older typer
 
 from hostlint import __version__
 from hostlint.environment import Environment
-from hostlint.errors import report
-from hostlint.status import ExitCode
+from hostlint.errors import CommandLineError, Finished, report
 
 app = typer.Typer(
     name="hostlint",
@@ -142,7 +141,7 @@ def detect(
 ) -> int:
     """Print the target `check` would use here, and every rule that led there."""
     from hostlint import staging
-    from hostlint.detect import report as detect_report
+    from hostlint.explain import report as detect_report
 
     env = _env(ctx)
     env.verbose = env.verbose or verbose
@@ -162,15 +161,23 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
             obj=env,
             prog_name="hostlint",
         )
-        return int(result or 0)
-    except typer.Exit as exc:
-        return int(exc.exit_code)
-    except SystemExit as exc:  # typer's completion commands exit by themselves
-        return exc.code if isinstance(exc.code, int) else int(exc.code is not None)
-    except typer.Abort:
-        return int(ExitCode.SIGINT)
-    except ClickException as exc:
-        exc.show(file=env.stderr)
-        return int(ExitCode.USAGE)
     except BaseException as exc:
-        return int(report(exc, stderr=env.stderr, verbose=env.verbose))
+        return int(report(_in_our_terms(exc), stderr=env.stderr, verbose=env.verbose))
+    return int(result or 0)
+
+
+def _in_our_terms(exc: BaseException) -> BaseException:
+    """The CLI framework's ways of ending, as the exceptions ``errors.exit_status`` ranks."""
+    if isinstance(exc, typer.Exit):
+        return Finished(exc.exit_code)
+    if isinstance(exc, SystemExit):  # typer's completion commands exit by themselves
+        return Finished(exc.code if isinstance(exc.code, int) else int(exc.code is not None))
+    if isinstance(exc, typer.Abort):  # click's stand-in for a Ctrl-C it caught
+        return KeyboardInterrupt()
+    if isinstance(exc, ClickException):
+        import io
+
+        shown = io.StringIO()
+        exc.show(file=shown)
+        return CommandLineError(shown.getvalue().rstrip("\n"))
+    return exc

@@ -1,5 +1,5 @@
 """Choosing the target for ``target = "auto"``: facts are gathered once, then ``decide`` is a
-pure function of them that also returns the trace ``hostlint detect`` prints."""
+pure function of them that also returns the trace ``hostlint detect`` prints (explain.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 from hostlint.config import Config
-from hostlint.environment import Environment, terminal_size, which
+from hostlint.environment import Environment, which
 from hostlint.errors import UsageError
-from hostlint.targets.vagrant_record import Project, find_project
+from hostlint.vagrant_record import Project, find_project, machine_name, several_machines
 
 
 class Facts(NamedTuple):
@@ -38,24 +38,6 @@ class Decision(NamedTuple):
     trace: tuple[Rule, ...]
 
 
-def machine_name(config: Config, project: Project | None) -> str:
-    """Configured machine, else the only machine with a record, else ``default``."""
-    if config.vagrant.machine:
-        return config.vagrant.machine
-    names = sorted({m.name for m in project.machines}) if project else []
-    if len(names) > 1:
-        raise _several_machines(project, names)
-    return names[0] if names else "default"
-
-
-def _several_machines(project: Project | None, names: list[str]) -> UsageError:
-    return UsageError(
-        f"the Vagrant project {project.root if project else ''} has several machines: "
-        f"{', '.join(names)}",
-        hint="choose one with [tool.hostlint.vagrant] machine = \"NAME\"",
-    )
-
-
 def gather(config: Config, env: Environment, root: Path) -> Facts:
     project = find_project(root, env.environ)
     here = str(root.resolve())
@@ -64,7 +46,7 @@ def gather(config: Config, env: Environment, root: Path) -> Facts:
     machine = None
     if project is not None and project.machines and config.target in ("auto", "vagrant"):
         try:
-            machine = machine_name(config, project)
+            machine = machine_name(project, config.vagrant.machine)
         except UsageError:
             machine = None  # several: an error only if rule 3 is reached (decide says so)
     virtual_env = env.environ.get("VIRTUAL_ENV") or None
@@ -114,7 +96,7 @@ def decide(facts: Facts) -> Decision:
         return chosen
     project = facts.vagrant_project
     if project is not None and project.machines and facts.vagrant_cli and not facts.vagrant_machine:
-        raise _several_machines(project, sorted({m.name for m in project.machines}))
+        raise several_machines(project, sorted({m.name for m in project.machines}))
     chosen = rule(3, "Vagrant project", _vagrant_saw(facts),
                   "vagrant" if facts.vagrant_machine and facts.vagrant_cli else None)
     if chosen:
@@ -139,57 +121,3 @@ def _vagrant_saw(facts: Facts) -> str:
                          for m in project.machines)
     cli = f"vagrant at {facts.vagrant_cli}" if facts.vagrant_cli else "`vagrant` not on PATH"
     return f"Vagrantfile at {project.vagrantfile}; machines: {machines}; {cli}"
-
-
-def report(env: Environment, *, target: str | None) -> str:
-    """What ``hostlint detect`` prints: the target, each rule with what it saw, and the
-    chosen target's settings."""
-    from hostlint import config as config_mod
-    from hostlint import git, targets
-
-    repo = git.locate(env.cwd)
-    config = config_mod.apply_overrides(config_mod.load(repo.root), target=target,
-                                        advisory=None, env=env.environ)
-    facts = gather(config, env, repo.root)
-    decision = decide(facts)
-    rows = targets.describe(decision.kind, targets.Context(repo.root, config, env, facts))
-    if env.is_tty:
-        table = _table(decision, rows, config.source)
-        if table is not None:
-            return table
-    lines = [f"target: {decision.kind}", f"config: {config.source}", "rules:"]
-    for rule in decision.trace:
-        verdict = f"-> {rule.result}" if rule.result else "-> no"
-        lines.append(f"  {rule.number}. {rule.name}: {rule.saw} {verdict}")
-    if rows:
-        lines.append(f"{decision.kind} target:")
-        lines.extend(f"  {name}: {value}" for name, value in rows)
-    return "\n".join(lines) + "\n"
-
-
-def _table(decision: Decision, rows: list[tuple[str, str]], source: Path) -> str | None:
-    """The same report as tables, for a terminal (rich is imported only here)."""
-    try:
-        import io
-
-        from rich.console import Console
-        from rich.table import Table
-        from rich.text import Text
-    except ImportError:  # pragma: no cover - rich comes with typer
-        return None
-    buffer = io.StringIO()
-    console = Console(file=buffer, force_terminal=True, width=terminal_size((100, 40))[0])
-    rules = Table(title=Text(f"target: {decision.kind}  (config: {source})"), title_justify="left")
-    for column in ("rule", "saw", "result"):
-        rules.add_column(column, overflow="fold")
-    for rule in decision.trace:
-        rules.add_row(Text(f"{rule.number}. {rule.name}"), Text(rule.saw), Text(rule.result or "no"))
-    console.print(rules)
-    if rows:
-        settings = Table(title=f"{decision.kind} target", title_justify="left")
-        settings.add_column("setting")
-        settings.add_column("value", overflow="fold")
-        for name, value in rows:
-            settings.add_row(Text(name), Text(value))
-        console.print(settings)
-    return buffer.getvalue()

@@ -1,4 +1,6 @@
-"""Expected failures: each carries a one-line message, a hint and its exit code."""
+"""Expected failures, each with a one-line message, a hint and its exit code; and the one
+ladder (``exit_status``) that turns every way a command can end into a line and a code
+(pre-commit's ``error_handler.py``)."""
 
 from __future__ import annotations
 
@@ -35,6 +37,13 @@ class GitError(HostlintError):
     """No repository, a bare repository, or a git command that failed (exit 2)."""
 
 
+class CommandLineError(HostlintError):
+    """The command line could not be parsed; the parser's own text says why (exit 2)."""
+
+    def line(self) -> str:
+        return self.message
+
+
 class TargetUnavailable(HostlintError):
     """The target could not be used: not running, unreachable, refused, or lost (exit 3)."""
 
@@ -60,25 +69,48 @@ class Interrupted(BaseException):
         self.signum = signum
 
 
+class Finished(BaseException):
+    """A command that ended by itself with ``code`` and has nothing to add (``--version``,
+    ``--help``, the completion commands): the CLI framework's exits, in our terms."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def exit_status(exc: BaseException) -> tuple[str | None, int]:
+    """The one ladder: how a command ended → the line for stderr (None: nothing to say) and
+    the exit code. Outcomes of a check that ran (linters passed or failed) are
+    ``status.exit_code``'s."""
+    if isinstance(exc, Finished):
+        return None, exc.code
+    if isinstance(exc, HostlintError):
+        return exc.line(), exc.exit_code
+    if isinstance(exc, Interrupted):
+        name = signal.Signals(exc.signum).name
+        return f"hostlint: interrupted ({name}): linters stopped", for_signal(exc.signum)
+    if isinstance(exc, KeyboardInterrupt):
+        return "hostlint: interrupted (SIGINT)", ExitCode.SIGINT
+    if isinstance(exc, BrokenPipeError):
+        return "hostlint: output closed early (broken pipe)", ExitCode.FINDINGS
+    return (f"hostlint: internal error: {type(exc).__name__}: {exc}; "
+            "this is a bug in hostlint, run with -v for the traceback"), ExitCode.BUG
+
+
+#: Endings whose traceback says nothing (a signal, a translated framework exit).
+_NO_TRACEBACK = (KeyboardInterrupt, Interrupted, Finished, CommandLineError)
+
+
 def report(exc: BaseException, *, stderr: TextIO, verbose: bool) -> int:
-    """The one place an exception becomes a line on stderr and an exit code."""
-    if verbose and not isinstance(exc, (KeyboardInterrupt, Interrupted)):
+    """Write ``exit_status``'s line on stderr (with ``verbose``, the traceback first) and
+    return its code."""
+    if verbose and not isinstance(exc, _NO_TRACEBACK):
         import traceback
 
         traceback.print_exception(exc, file=stderr)
-    if isinstance(exc, HostlintError):
-        line, code = exc.line(), exc.exit_code
-    elif isinstance(exc, Interrupted):
-        name = signal.Signals(exc.signum).name
-        line, code = f"hostlint: interrupted ({name}): linters stopped", for_signal(exc.signum)
-    elif isinstance(exc, KeyboardInterrupt):
-        line, code = "hostlint: interrupted (SIGINT)", ExitCode.SIGINT
-    elif isinstance(exc, BrokenPipeError):
-        line, code = "hostlint: output closed early (broken pipe)", ExitCode.FINDINGS
-    else:
-        line = (f"hostlint: internal error: {type(exc).__name__}: {exc}; "
-                "this is a bug in hostlint, run with -v for the traceback")
-        code = ExitCode.BUG
+    line, code = exit_status(exc)
+    if line is None:
+        return code
     try:
         stderr.write(line + "\n")
         stderr.flush()

@@ -1,18 +1,38 @@
-"""Sinks and the byte filters that wrap them. Output reaches its destination as it arrives:
-a filter holds back only the few bytes of an escape sequence cut by a read boundary."""
+"""The ``Sink`` protocol, the byte filters that wrap sinks, and ``output_stack``, the one
+place the whole output is assembled (httpie's ``output/writer.py``). Output reaches its
+destination as it arrives: a filter holds back only the few bytes of an escape sequence or a
+path cut by a read boundary."""
 
 from __future__ import annotations
 
 import os
 import re
-from typing import BinaryIO
-
-from hostlint.targets.base import Sink
+from typing import BinaryIO, Protocol
 
 # SGR (colours, bold, reset) and ``ESC ( B``, which terminfo's sgr0 (mypy's reset) adds.
 _SGR = re.compile(rb"\x1b\[[0-9;:]*m|\x1b\(B")
 _SGR_PARTIAL = re.compile(rb"\x1b(?:\[[0-9;:]*|\()?\Z")
 _HOLD_MAX = 256
+
+
+class Sink(Protocol):
+    """Where a linter's bytes go: a terminal, a pipe, a file, a held block."""
+
+    def write(self, data: bytes) -> None: ...
+
+    def flush(self) -> None: ...
+
+
+def output_stack(stdout: BinaryIO, log: BinaryIO, *, color: bool,
+                 roots: tuple[str, ...] = ()) -> Sink:
+    """Everything a check writes goes through this stack: stdout (colour stripped unless
+    ``color``) teed into the log file (never coloured), with remote ``roots`` shown as
+    host-relative paths. ``close`` it at the end to hand on what the filters still hold."""
+    screen: Sink = StreamSink(stdout)
+    if not color:
+        screen = StripColor(screen)
+    out: Sink = Tee(screen, StripColor(StreamSink(log)))
+    return MapPaths(out, roots) if roots else out
 
 
 class StreamSink:
@@ -117,11 +137,6 @@ class Held:
                 sink.write(chunk)
             self._file.close()
             self._file = None
-
-
-def output_sink(stream: BinaryIO, *, color: bool) -> Sink:
-    sink: Sink = StreamSink(stream)
-    return sink if color else StripColor(sink)
 
 
 def close(sink: Sink) -> None:

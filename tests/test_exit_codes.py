@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
 
-from hostlint.errors import report
+from hostlint.errors import (
+    CommandLineError,
+    Finished,
+    Interrupted,
+    TargetUnavailable,
+    UsageError,
+    exit_status,
+    report,
+)
 from hostlint.status import ExitCode, RunResult, exit_code
 from tests.utils import git, hostlint, linter, linter_config, make_repo
 
@@ -73,6 +82,31 @@ def test_70_for_a_bug_with_one_line_ending_run_with_v() -> None:
     assert code == ExitCode.BUG
     assert int(code) == 70
     assert stderr.text.count("\n") == 1 and "run with -v for the traceback" in stderr.text
+
+
+def test_one_ladder_ranks_every_way_a_command_ends() -> None:
+    assert exit_status(Finished(0)) == (None, 0)
+    assert exit_status(UsageError("bad", hint="fix it")) == ("hostlint: bad; fix it", 2)
+    assert exit_status(CommandLineError("Usage: x\nError: y")) == ("Usage: x\nError: y", 2)
+    assert exit_status(TargetUnavailable("gone"))[1] == 3
+    assert exit_status(Interrupted(signal.SIGTERM))[1] == 143
+    assert exit_status(KeyboardInterrupt()) == ("hostlint: interrupted (SIGINT)", 130)
+    assert exit_status(BrokenPipeError())[1] == 1
+    assert exit_status(ZeroDivisionError())[1] == 70
+
+
+def test_a_usage_error_shows_the_parsers_text_once(tmp_path: Path) -> None:
+    result = hostlint("check", "--no-such-option", cwd=tmp_path)
+    assert result.code == 2
+    assert result.stderr.startswith("Usage: hostlint check [OPTIONS]")
+    assert result.stderr.endswith("Error: No such option: --no-such-option\n")
+    assert result.stderr.count("Error:") == 1
+
+
+def test_version_ends_0_with_nothing_on_stderr(tmp_path: Path) -> None:
+    result = hostlint("--version", "-v", cwd=tmp_path)
+    assert (result.code, result.stderr) == (0, "")
+    assert result.out.startswith("hostlint ")
 
 
 def test_advisory_turns_1_into_0_only() -> None:

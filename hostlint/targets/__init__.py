@@ -1,18 +1,16 @@
-"""The registry: the one place that names every target. Modules are imported only when
-their target is used, so a local check never loads paramiko."""
+"""The registry: the one place that names every target (pre-commit's ``all_languages.py``).
+
+Each kind maps to a module following ``TargetModule`` (targets/base.py, pre-commit's
+``lang_base.py``); ``check`` and ``explain`` ask here and never name a kind. Modules are
+imported only when their target is used, so a local check never loads paramiko. Adding a
+target is one module and one line in ``KINDS``."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from typing import cast
 
-if TYPE_CHECKING:
-    from hostlint.config import Config
-    from hostlint.detect import Facts
-    from hostlint.environment import Environment
-    from hostlint.targets.base import Target
+from hostlint.targets.base import Context, Target, TargetModule
 
 KINDS = {
     "local": "hostlint.targets.local",
@@ -20,29 +18,30 @@ KINDS = {
     "vagrant": "hostlint.targets.vagrant",
 }
 
-
-class Context(NamedTuple):
-    """What a target needs to open: the repository, the settings, the facts detection saw."""
-
-    root: Path
-    config: Config
-    env: Environment
-    facts: Facts
+#: Where ``on_unavailable = "local"`` runs the linters instead. This target is this machine,
+#: so it has nothing to fall back from: when it cannot be used, the error stands.
+FALLBACK = "local"
 
 
 def open_target(kind: str, context: Context) -> Target:
     """Open (connect to) a target; raises ``TargetUnavailable`` when it cannot be used."""
-    opener = cast("Callable[[Context], Target]", _module(kind).open_target)
-    return opener(context)
+    return _module(kind).open_target(context)
 
 
 def describe(kind: str, context: Context) -> list[tuple[str, str]]:
     """Settings of the target, for ``hostlint detect``: (name, value) rows."""
-    describer = cast("Callable[[Context], list[tuple[str, str]]]",
-                     _module(kind).describe)
-    return describer(context)
+    return _module(kind).describe(context)
 
 
-def _module(kind: str) -> Any:
+def connecting(kind: str, context: Context) -> str | None:
+    """The status line for a slow open (``None``: the target opens at once)."""
+    return _module(kind).connecting(context)
+
+
+def _module(kind: str) -> TargetModule:
     __import__(KINDS[kind])  # the builtin: importlib itself costs the hook ~1 ms
-    return sys.modules[KINDS[kind]]
+    return cast("TargetModule", sys.modules[KINDS[kind]])
+
+
+__all__ = ["FALLBACK", "KINDS", "Context", "Target", "TargetModule", "connecting", "describe",
+           "open_target"]

@@ -1,4 +1,6 @@
-"""The ``Target`` protocol, and the one run lifecycle every target shares.
+"""What every target shares (pre-commit's ``lang_base.py``): the ``TargetModule`` protocol the
+registry calls, the ``Context`` it hands over, the ``Target`` and ``Process`` protocols, and
+the one run lifecycle.
 
 A target supplies a ``Process`` (open, read, exit status, interrupt, kill, close); ``pump``
 is the lifecycle written once: read until a read returns empty, write each chunk into the
@@ -14,21 +16,19 @@ import select
 import threading
 import time
 from collections.abc import Callable
-from typing import NamedTuple, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from hostlint.files import partition
 from hostlint.status import RunResult
+from hostlint.stream import Sink
+
+if TYPE_CHECKING:
+    from hostlint.config import Config
+    from hostlint.environment import Environment
 
 #: How long an interrupted linter may take to exit before it is killed.
 GRACE_SECONDS = 1.5
-
-
-class Sink(Protocol):
-    """Where a linter's bytes go: a terminal, a pipe, a file, a held block."""
-
-    def write(self, data: bytes) -> None: ...
-
-    def flush(self) -> None: ...
 
 
 class Invocation(NamedTuple):
@@ -87,6 +87,31 @@ class Target(Protocol):
     def close(self) -> None: ...
 
 
+class Context(NamedTuple):
+    """What a target reads to open: the repository root, the settings, the environment."""
+
+    root: Path
+    config: Config
+    env: Environment
+
+
+class TargetModule(Protocol):
+    """A target module (``targets/local.py``, ``targets/ssh/``, ...): what the registry
+    calls. Adding a target is one such module and one line in the registry."""
+
+    def open_target(self, context: Context) -> Target:
+        """Open (connect to) the target; raises ``TargetUnavailable`` when it cannot be used."""
+        ...
+
+    def describe(self, context: Context) -> list[tuple[str, str]]:
+        """The target's settings as (name, value) rows, for ``hostlint detect``."""
+        ...
+
+    def connecting(self, context: Context) -> str | None:
+        """The status line shown when opening takes a while (``None``: opening is instant)."""
+        ...
+
+
 class Cancel:
     """A cancellation flag that ``select`` can wait on (a pipe), shared by every run."""
 
@@ -140,36 +165,42 @@ def run(target: Target, invocation: Invocation, sink: Sink, cancel: Cancel) -> R
 
 
 def pump(process: Process, sink: Sink, cancel: Cancel, *, tick: float = 1.0) -> RunResult:
-    while True:
-        ready, _, _ = select.select([process.fileno(), cancel.fileno()], [], [], tick)
-        if cancel.fileno() in ready:
-            return _stop(process, sink)
-        if not ready:
-            if process.idle():
-                return process.wait()
-            continue
-        data = process.read()
-        if not data:
-            return process.wait()
-        sink.write(data)
-        sink.flush()
+    if read_output(process, sink, cancel=cancel.fileno(), tick=tick):
+        return process.wait()
+    return _stop(process, sink)
 
 
 def _stop(process: Process, sink: Sink) -> RunResult:
     """Interrupt, keep the output that still arrives for a grace period, then kill."""
     process.interrupt()
-    deadline = time.monotonic() + GRACE_SECONDS
-    while (left := deadline - time.monotonic()) > 0:
-        ready, _, _ = select.select([process.fileno()], [], [], left)
+    if not read_output(process, sink, deadline=time.monotonic() + GRACE_SECONDS):
+        process.kill()
+    return process.wait()
+
+
+def read_output(process: Process, sink: Sink, *, cancel: int | None = None, tick: float = 1.0,
+                deadline: float | None = None) -> bool:
+    """The read loop, written once (invoke's ``Runner.read_proc_output``): read until a read
+    returns empty, write and flush each chunk. True when the output is over (that empty read,
+    or without a ``deadline``, ``process.idle()`` after a quiet ``tick``); False when
+    ``cancel`` became readable or the ``deadline`` passed."""
+    fds = [process.fileno()] if cancel is None else [process.fileno(), cancel]
+    while True:
+        wait = tick if deadline is None else deadline - time.monotonic()
+        if wait <= 0:
+            return False
+        ready, _, _ = select.select(fds, [], [], wait)
+        if cancel is not None and cancel in ready:
+            return False
         if not ready:
-            break
+            if deadline is None and process.idle():
+                return True
+            continue
         data = process.read()
         if not data:
-            return process.wait()
+            return True
         sink.write(data)
         sink.flush()
-    process.kill()
-    return process.wait()
 
 
 def split(
@@ -184,4 +215,5 @@ def split(
     ]
 
 
-__all__ = ["Cancel", "Invocation", "Process", "Sink", "Target", "pump", "run", "split"]
+__all__ = ["Cancel", "Context", "Invocation", "Process", "Target", "TargetModule", "pump",
+           "read_output", "run", "split"]

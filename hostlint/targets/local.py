@@ -17,8 +17,7 @@ from pathlib import Path
 from hostlint.environment import terminal_size
 from hostlint.files import local_arg_limit, local_cost
 from hostlint.status import RunResult
-from hostlint.targets import Context
-from hostlint.targets.base import Invocation, Process, split
+from hostlint.targets.base import Context, Invocation, Process, split
 
 SHELL = "/bin/sh"
 
@@ -135,3 +134,8 @@ def open_target(context: Context) -> LocalTarget:
 
 def describe(context: Context) -> list[tuple[str, str]]:
     return [("runs in", str(context.root)), ("shell", SHELL)]
+
+
+def connecting(context: Context) -> None:
+    """Nothing to say: a local target opens at once."""
+    return None

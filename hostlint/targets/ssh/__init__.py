@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from hostlint.errors import ConfigError
 
 if TYPE_CHECKING:
-    from hostlint.targets import Context
+    from hostlint.targets.base import Context
     from hostlint.targets.ssh.endpoint import describe_endpoint, resolve
     from hostlint.targets.ssh.remote import SshTarget, open_ssh_target
 

@@ -28,7 +28,7 @@ import paramiko  # noqa: E402
 
 if TYPE_CHECKING:
     from hostlint.environment import Environment
-    from hostlint.targets import Context
+    from hostlint.targets.base import Context
 
 #: One remote command line, all of it: Linux caps one ``sh -c`` argument at 128 KiB, and
 #: OpenSSH's sshd resets the connection on oversized exec requests.

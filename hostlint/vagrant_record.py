@@ -1,6 +1,8 @@
 """What Vagrant keeps on disk about a project, read without running Vagrant: the project
 root, each machine's record under ``.vagrant/machines/<name>/<provider>/`` and its synced
-folders. Detection reads this on every check, so it stays small and imports nothing heavy."""
+folders, and which machine a check means. Detection and the Vagrant target both read it, so
+it sits below both; detection reads it on every check, so it stays small and imports nothing
+heavy."""
 
 from __future__ import annotations
 
@@ -8,6 +10,8 @@ import os
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
+
+from hostlint.errors import UsageError
 
 DEFAULT_GUEST_ROOT = "/vagrant"
 
@@ -112,11 +116,53 @@ def guest_root(project: Project, machine: Machine, repo_root: Path) -> tuple[str
         return best[1], f"synced folder record {machine.path / 'synced_folders'}"
     project_root = project.root.resolve()
     if repo != project_root and project_root not in repo.parents:
-        from hostlint.errors import UsageError
-
         raise UsageError(f"the repository {repo} is not inside the Vagrant project {project_root} "
                          "(VAGRANT_CWD?) and no synced folder covers it",
                          hint="set [tool.hostlint.vagrant] root to the repository's path in the guest")
     inside = repo.relative_to(project_root).as_posix()
     path = str(PurePosixPath(DEFAULT_GUEST_ROOT) / inside) if inside != "." else DEFAULT_GUEST_ROOT
     return path, "default (/vagrant; no synced folder record covers the repository)"
+
+
+def machine_name(project: Project | None, configured: str | None) -> str:
+    """The configured machine, else the only machine with a record, else ``default``."""
+    if configured:
+        return configured
+    names = sorted({m.name for m in project.machines}) if project else []
+    if len(names) > 1:
+        raise several_machines(project, names)
+    return names[0] if names else "default"
+
+
+def several_machines(project: Project | None, names: list[str]) -> UsageError:
+    return UsageError(
+        f"the Vagrant project {project.root if project else ''} has several machines: "
+        f"{', '.join(names)}",
+        hint="choose one with [tool.hostlint.vagrant] machine = \"NAME\"",
+    )
+
+
+def rsync_folder(synced_folders: Path, repo_root: Path) -> str | None:
+    """The guest path of a Vagrant ``rsync`` synced folder that holds ``repo_root``, from a
+    machine record's ``synced_folders`` (its top-level keys are the folder types). Such a
+    guest sees the work tree as of the last ``vagrant rsync``, not the content set out here."""
+    import json  # only beside a Vagrant machine record
+
+    try:
+        folders = json.loads(synced_folders.read_text()).get("rsync") or {}
+    except (OSError, ValueError, AttributeError):
+        return None
+    repo = repo_root.resolve()
+    for folder in folders.values() if isinstance(folders, dict) else ():
+        host = folder.get("hostpath") if isinstance(folder, dict) else None
+        if isinstance(host, str) and not folder.get("disabled"):
+            hostpath = Path(host).resolve()
+            if repo == hostpath or hostpath in repo.parents:
+                return str(folder.get("guestpath"))
+    return None
+
+
+def rsync_note(guest: str) -> str:
+    return (f"the synced folder {guest} is of type rsync: the guest lints its copy as of the "
+            "last `vagrant rsync`, not the content this commit records; run `vagrant rsync` "
+            "first (or keep `vagrant rsync-auto` running), or use a shared folder type")
