@@ -47,7 +47,7 @@ from typing import NoReturn
 
 import pytest
 
-from tests.engine import Engine
+from tests.engine import BUILD_TIMEOUT, GUEST_RECIPE, Engine, is_cached
 from tests.utils import make_repo
 
 __all__ = [
@@ -315,3 +315,16 @@ def vagrant_calls(vagrant_home: VagrantSetup, tmp_path: Path,
     for name, value in vagrant_home.environ().items():
         monkeypatch.setenv(name, value)
     return calls
+
+
+_PROJECT_FIXTURES = {"vagrant_home", "vagrant_machine", "vagrant_pair", "vagrant_calls"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The guest image comes through ``getfixturevalue``, which tests/engine.py's own hook
+    cannot see: give these tests the time debootstrap needs when it is not built yet."""
+    if is_cached(GUEST_RECIPE):
+        return
+    for item in items:
+        if _PROJECT_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.timeout(BUILD_TIMEOUT), append=False)
