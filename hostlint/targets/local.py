@@ -60,14 +60,17 @@ def _open_pty() -> tuple[int, int]:
 
 class PtyProcess:
     """One local linter: its own session and process group, stdin at end-of-file,
-    stdout and stderr the pty's slave."""
+    stdout and stderr the pty's slave (or ``stderr``: the container target keeps the engine
+    CLI's own complaints apart from the linter's output)."""
 
-    def __init__(self, argv: list[str], *, cwd: Path, environ: Mapping[str, str]) -> None:
+    def __init__(self, argv: list[str], *, cwd: Path, environ: Mapping[str, str],
+                 stderr: int | None = None) -> None:
         self._master, slave = _open_pty()
         try:
             self._proc = subprocess.Popen(
-                argv, cwd=cwd, env=environ, stdin=subprocess.DEVNULL, stdout=slave,
-                stderr=slave, start_new_session=True, close_fds=True,
+                argv, cwd=cwd, env=environ, stdin=subprocess.DEVNULL,
+                stdout=slave, stderr=slave if stderr is None else stderr,
+                start_new_session=True, close_fds=True,
             )
         except BaseException:
             os.close(self._master)
