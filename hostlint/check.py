@@ -75,6 +75,18 @@ def check(env: Environment, options: CheckOptions) -> int:
     timer = Timer()
     repo = git.locate(env.cwd)
     staging.recover(repo.root, repo.common_dir, env)  # before anything else
+    with _last_log(repo.common_dir) as log:
+        try:
+            return _check(env, options, repo, log, timer)
+        except BaseException as exc:  # the log says how this run ended, not an older run
+            line, _ = exit_status(exc)
+            if line is not None:
+                log.write(f"{line}\n".encode())
+            raise
+
+
+def _check(env: Environment, options: CheckOptions, repo: git.Repo, log: BinaryIO,
+           timer: Timer) -> int:
     config = config_mod.apply_overrides(
         config_mod.load(repo.root), target=options.target, advisory=options.advisory,
         env=env.environ,
@@ -96,14 +108,13 @@ def check(env: Environment, options: CheckOptions) -> int:
         return ExitCode.OK
     timer.mark("connect")
     try:
-        with _last_log(repo.common_dir) as log:
-            out = output_stack(env.stdout, log, color=color,
-                               roots=target.roots if options.map_paths else ())
-            try:
-                with aside.held(_ON_FORCED_EXIT):
-                    run_jobs(target, jobs, out, config.jobs, env)
-            finally:
-                close(out)
+        out = output_stack(env.stdout, log, color=color,
+                           roots=target.roots if options.map_paths else ())
+        try:
+            with aside.held(_ON_FORCED_EXIT):
+                run_jobs(target, jobs, out, config.jobs, env)
+        finally:
+            close(out)
     finally:
         target.close()
     timer.mark("lint")
