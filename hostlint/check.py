@@ -43,9 +43,11 @@ class CheckOptions(NamedTuple):
 class Job:
     """One linter of this check: what it runs, and how it went."""
 
-    def __init__(self, linter: Linter, invocations: list[Invocation]) -> None:
+    def __init__(self, linter: Linter, invocations: list[Invocation],
+                 skipped: str | None = None) -> None:
         self.linter = linter
         self.invocations = invocations
+        self.skipped = skipped  # what skipped it (`SKIP`, `--skip`), or None: it runs
         self.result = RunResult(0)
         self.seconds = 0.0
         self.block: Held | None = None
@@ -98,8 +100,10 @@ def _check(env: Environment, options: CheckOptions, repo: git.Repo, log: BinaryI
                             enabled=config.stash_unstaged)
     names = aside.names if staged else names
     jobs = plan(config, names, options, env)
-    if not jobs:
-        env.debug("no files to lint")
+    if all(job.skipped for job in jobs):
+        line = _nothing_run(config, jobs, names, options)
+        env.message(line)
+        log.write(f"hostlint: {line}\n".encode())
         return ExitCode.OK
     decision = detect.decide(detect.gather(config, env, repo.root))
     timer.mark("detect")
@@ -189,17 +193,37 @@ def plan(config: Config, names: list[str], options: CheckOptions, env: Environme
     skipped_env = {s.strip() for s in env.environ.get("SKIP", "").split(",") if s.strip()}
     jobs = []
     for linter in config.linters:
-        if (options.only and linter.name not in options.only) or linter.name in options.skip:
+        if options.only and linter.name not in options.only:
             continue
-        if linter.name in skipped_env:
-            env.message(f"{linter.name}: skipped (SKIP)")
-            continue
+        why = ("--skip" if linter.name in options.skip
+               else "SKIP" if linter.name in skipped_env else None)
         selected = files.select(names, linter.include, linter.exclude)
-        if not selected:
+        if why is None and not selected:
             continue
         args = tuple(selected) if linter.pass_filenames else ()
-        jobs.append(Job(linter, [Invocation(linter.command, args)]))
+        jobs.append(Job(linter, [Invocation(linter.command, args)], skipped=why))
     return jobs
+
+
+def _nothing_run(config: Config, jobs: list[Job], names: list[str], options: CheckOptions) -> str:
+    """The one line saying why no linter runs: no files, none any linter takes, or skipped."""
+    kind = "given" if options.paths else "tracked" if options.all_files else "staged"
+    if not names:
+        return ("nothing to lint: no tracked files under the paths given" if options.paths
+                else f"nothing to lint: no files are {kind}")
+    some = f"the {len(names)} file{'s' if len(names) != 1 else ''} {kind}" if options.paths else (
+        f"the {len(names)} {kind} file{'s' if len(names) != 1 else ''}")
+    if len(names) <= 3:
+        some += f" ({', '.join(names)})"
+    if not jobs:
+        return f"nothing to lint: no linter takes {some}; see each linter's include and exclude"
+    reasons = dict.fromkeys(job.skipped for job in jobs)
+    by = "; ".join(", ".join(j.linter.name for j in jobs if j.skipped == why) + f" by {why}"
+                   for why in reasons)
+    considered = [lt for lt in config.linters if not options.only or lt.name in options.only]
+    if len(jobs) == len(considered):
+        return f"nothing run: every linter was skipped ({by})"
+    return f"nothing run: skipped {by}; no other linter takes {some}"
 
 
 def open_target(kind: str, context: targets.Context) -> Target | None:
@@ -238,9 +262,14 @@ def run_jobs(target: Target, jobs: list[Job], out: Sink, limit: int | None, env:
     """Run every job in its own thread (at most ``limit`` at once); one job streams live into
     ``out``, several are held and shown as blocks in the order they finish, then a summary.
     Plain threads and a queue, not concurrent.futures: its import costs a hook ~14 ms."""
+    shown, jobs = jobs, [job for job in jobs if job.skipped is None]
     for job in jobs:
         job.invocations = [b for inv in job.invocations for b in target.batches(inv)]
     grouped = len(jobs) > 1
+    if not grouped:  # no summary to list them in
+        for job in shown:
+            if job.skipped:
+                env.message(f"{job.linter.name}: skipped ({job.skipped})")
     cancel = Cancel()
     finished: queue.Queue[tuple[Job, BaseException | None]] = queue.Queue()
     slots = threading.BoundedSemaphore(limit or len(jobs))
@@ -277,7 +306,7 @@ def run_jobs(target: Target, jobs: list[Job], out: Sink, limit: int | None, env:
     finally:
         cancel.close()
     if grouped:
-        _summary(out, jobs)
+        _summary(out, shown)
 
 
 def _join(threads: list[threading.Thread]) -> Interrupted | None:
@@ -325,6 +354,9 @@ def _summary(out: Sink, jobs: list[Job]) -> None:
     width = max(len(job.linter.name) for job in jobs)
     lines = ["--- summary ---"]
     for job in jobs:
+        if job.skipped:
+            lines.append(f"{job.linter.name:<{width}}  skipped ({job.skipped})")
+            continue
         status = "passed" if job.result.ok else f"failed ({job.result.describe()})"
         lines.append(f"{job.linter.name:<{width}}  {status:<24} {job.seconds:6.2f}s")
     out.write(("\n".join(lines) + "\n").encode())
