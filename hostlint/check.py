@@ -15,7 +15,7 @@ from types import FrameType
 from typing import BinaryIO, NamedTuple
 
 from hostlint import config as config_mod
-from hostlint import detect, files, git, staging, targets
+from hostlint import detect, files, git, notices, staging, targets
 from hostlint.config import Config, Linter
 from hostlint.environment import Environment
 from hostlint.errors import Interrupted, TargetUnavailable, UsageError, exit_status
@@ -44,9 +44,10 @@ class Job:
     """One linter of this check: what it runs, and how it went."""
 
     def __init__(self, linter: Linter, invocations: list[Invocation],
-                 skipped: str | None = None) -> None:
+                 skipped: str | None = None, files: Sequence[str] = ()) -> None:
         self.linter = linter
         self.invocations = invocations
+        self.files = files  # the files it takes (also when they are not passed)
         self.skipped = skipped  # what skipped it (`SKIP`, `--skip`), or None: it runs
         self.result = RunResult(0)
         self.seconds = 0.0
@@ -101,7 +102,10 @@ def _check(env: Environment, options: CheckOptions, repo: git.Repo, log: BinaryI
     names = aside.names if staged else names
     jobs = plan(config, names, options, env)
     if all(job.skipped for job in jobs):
-        line = _nothing_run(config, jobs, names, options)
+        kind = "given" if options.paths else "tracked" if options.all_files else "staged"
+        considered = [lt for lt in config.linters if not options.only or lt.name in options.only]
+        line = notices.nothing_run(names, kind, [(j.linter.name, j.skipped or "") for j in jobs],
+                                   everyone=bool(jobs) and len(jobs) == len(considered))
         env.message(line)
         log.write(f"hostlint: {line}\n".encode())
         return ExitCode.OK
@@ -111,6 +115,11 @@ def _check(env: Environment, options: CheckOptions, repo: git.Repo, log: BinaryI
     if target is None:
         return ExitCode.OK
     timer.mark("connect")
+    if env.is_tty or env.verbose:
+        running = [job for job in jobs if job.skipped is None]
+        linted = {name for job in running for name in job.files}
+        several = len(config.linters) > 1
+        env.message(notices.where(len(linted), len(running) if several else None, target.where))
     try:
         out = output_stack(env.stdout, log, color=color,
                            roots=target.roots if options.map_paths else ())
@@ -135,20 +144,10 @@ def _check(env: Environment, options: CheckOptions, repo: git.Repo, log: BinaryI
     return code
 
 
-#: Exit statuses the shell itself gives, and what they mean for a linter's command.
-SHELL_STATUS = {
-    127: "command not found",
-    126: "command found but not executable",
-}
-
-
 def _explain(job: Job, target: Target, env: Environment) -> None:
-    """One line when the shell, not the linter, failed (127: not found, 126: not executable)."""
-    what = SHELL_STATUS.get(job.result.returncode) if job.result.signal is None else None
-    if what:
-        env.message(f"{job.linter.name}: {what} on the {target.name} target "
-                    f"(exit {job.result.returncode}); check `command` and the PATH of the "
-                    "target's login shell")
+    line = notices.shell_failure(job.linter.name, job.result, target.where, target.path_hint)
+    if line is not None:
+        env.message(line)
 
 
 def collect_files(root: Path, cwd: Path, options: CheckOptions) -> list[str]:
@@ -201,29 +200,9 @@ def plan(config: Config, names: list[str], options: CheckOptions, env: Environme
         if why is None and not selected:
             continue
         args = tuple(selected) if linter.pass_filenames else ()
-        jobs.append(Job(linter, [Invocation(linter.command, args)], skipped=why))
+        jobs.append(Job(linter, [Invocation(linter.command, args)], skipped=why,
+                        files=selected))
     return jobs
-
-
-def _nothing_run(config: Config, jobs: list[Job], names: list[str], options: CheckOptions) -> str:
-    """The one line saying why no linter runs: no files, none any linter takes, or skipped."""
-    kind = "given" if options.paths else "tracked" if options.all_files else "staged"
-    if not names:
-        return ("nothing to lint: no tracked files under the paths given" if options.paths
-                else f"nothing to lint: no files are {kind}")
-    some = f"the {len(names)} file{'s' if len(names) != 1 else ''} {kind}" if options.paths else (
-        f"the {len(names)} {kind} file{'s' if len(names) != 1 else ''}")
-    if len(names) <= 3:
-        some += f" ({', '.join(names)})"
-    if not jobs:
-        return f"nothing to lint: no linter takes {some}; see each linter's include and exclude"
-    reasons = dict.fromkeys(job.skipped for job in jobs)
-    by = "; ".join(", ".join(j.linter.name for j in jobs if j.skipped == why) + f" by {why}"
-                   for why in reasons)
-    considered = [lt for lt in config.linters if not options.only or lt.name in options.only]
-    if len(jobs) == len(considered):
-        return f"nothing run: every linter was skipped ({by})"
-    return f"nothing run: skipped {by}; no other linter takes {some}"
 
 
 def open_target(kind: str, context: targets.Context) -> Target | None:
@@ -300,7 +279,7 @@ def run_jobs(target: Target, jobs: list[Job], out: Sink, limit: int | None, env:
                 cancel.set()
                 interrupted = _join(threads)
                 for job in jobs:
-                    if grouped and job.block is not None and not job.done:
+                    if grouped and job.block is not None and job.block.last and not job.done:
                         _show_block(out, job)
                 raise (interrupted or exc) from None
     finally:

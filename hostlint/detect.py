@@ -26,6 +26,7 @@ class Facts(NamedTuple):
     ssh_host: str | None
     container: str | None = None  # how rule 4 found the container (None: it did not)
     container_saw: str = "not looked at"
+    here: str = ""  # the repository root, resolved
 
 
 class Rule(NamedTuple):
@@ -44,7 +45,7 @@ def gather(config: Config, env: Environment, root: Path) -> Facts:
     project = find_project(root, env.environ)
     here = str(root.resolve())
     configured = [r for r in (config.vagrant.root, config.container.root, config.ssh.root) if r]
-    guest = next((r for r in configured if os.path.realpath(r) == here), None)
+    guest = next((r for r in configured if _same_directory(r, here)), None)
     machine = None
     if project is not None and project.machines and config.target in ("auto", "vagrant"):
         try:
@@ -71,6 +72,7 @@ def gather(config: Config, env: Environment, root: Path) -> Facts:
         ssh_host=config.ssh.host,
         container=container[0],
         container_saw=container[1],
+        here=here,
     )
 
 
@@ -115,6 +117,15 @@ def container_facts(config: Config, env: Environment, root: Path) -> tuple[str |
     return found.how, f"{here}; container {found.name} ({state}) by {found.how}"
 
 
+def _same_directory(a: str, b: str) -> bool:
+    """The same directory, however reached: a symlink, or a bind or shared mount (same device
+    and inode), not only the same spelling."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def _same(a: str, b: str) -> bool:
     return os.path.realpath(a) == os.path.realpath(b)
 
@@ -133,7 +144,7 @@ def decide(facts: Facts) -> Decision:
         return chosen
     inside = (
         f"VIRTUAL_ENV={facts.virtual_env}" if facts.virtual_env
-        else f"working directory is the configured root {facts.guest_root}" if facts.guest_root
+        else _guest_saw(facts.guest_root, facts.here) if facts.guest_root
         else f"VIRTUAL_ENV={facts.framework_env} is the hook framework's environment for hostlint "
         "itself (PRE_COMMIT=1), not the project's; not in a configured guest root"
         if facts.framework_env
@@ -161,6 +172,11 @@ def decide(facts: Facts) -> Decision:
     result = rule(6, "fallback", "nothing above applied", "local")
     assert result is not None
     return result
+
+
+def _guest_saw(guest: str, here: str) -> str:
+    other = f" ({here}, the same directory by another path)" if here and guest != here else ""
+    return f"the configured root {guest} is this repository{other}: this machine is the target"
 
 
 def _vagrant_saw(facts: Facts) -> str:

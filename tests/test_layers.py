@@ -29,7 +29,7 @@ PACKAGE = Path(hostlint.__file__).parent
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("", "errors", "status", "environment"),
     ("config", "config_file", "git", "files", "vagrant_record", "patch", "staging", "container_engine"),
-    ("detect", "stream"),
+    ("detect", "stream", "notices"),
     ("targets.base",),
     ("targets.local", "targets.ssh", "targets.ssh.*", "targets.container",
      "targets.container.*"),

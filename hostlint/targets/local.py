@@ -33,6 +33,8 @@ class LocalTarget:
 
     def __init__(self, root: Path, *, environ: Mapping[str, str] | None = None) -> None:
         self.root = root
+        self.where = f"local {root}"
+        self.path_hint = f"the PATH hostlint runs {SHELL} with (not a login shell)"
         self.environ = dict(os.environ if environ is None else environ)
 
     def batches(self, invocation: Invocation) -> list[Invocation]:

@@ -47,7 +47,12 @@ def open_target(context: Context) -> ssh.SshTarget:
 
 def _connect(found: Plan, context: Context, text: str) -> ssh.SshTarget:
     endpoint = ssh.resolve(found.machine, environ=context.env.environ, ssh_config=text)
-    return ssh.open_ssh_target(endpoint, context, root=found.root, name=found.label)
+    return ssh.open_ssh_target(
+        endpoint, context, root=found.root, name=found.label, where=f"{found.label}:{found.root}",
+        path_hint=f"the PATH of the guest account's shell in {found.label} (sshd runs the command "
+        "with `$SHELL -c`, not as a login shell: ~/.profile is not read)",
+        root_hint="is the synced folder mounted (`vagrant reload` mounts it)? Else set "
+        "[tool.hostlint.vagrant] root")
 
 
 def _rsync(found: Plan, repo_root: Path) -> str | None:
