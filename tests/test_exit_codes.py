@@ -40,7 +40,8 @@ def test_1_when_the_command_is_missing_on_the_target(tmp_path: Path) -> None:
     assert b"no-such-linter-xyz" in result.stdout  # the shell's own "not found" line
     assert result.stderr.splitlines()[0] == (
         f"hostlint: no-such-linter-xyz: command not found on local {root} (exit 127); check "
-        "`command` and the PATH hostlint runs /bin/sh with (not a login shell)")
+        "`command` and the PATH hostlint runs /bin/sh with (not a login shell; a virtualenv's "
+        "bin comes first)")
 
 
 @pytest.mark.parametrize("args", [["check", "--color", "purple"], ["check", "--target", "x"],

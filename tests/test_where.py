@@ -44,7 +44,8 @@ def test_a_single_command_is_named_after_itself_with_the_local_targets_hint(
     assert result.code == 1
     assert result.stderr.splitlines()[0] == (
         f"hostlint: no-such-linter-xyz --check: command not found on local {root} (exit 127); "
-        "check `command` and the PATH hostlint runs /bin/sh with (not a login shell)")
+        "check `command` and the PATH hostlint runs /bin/sh with (not a login shell; a "
+        "virtualenv's bin comes first)")
     assert "default" not in result.stderr
 
 
