@@ -110,6 +110,8 @@ def _check(env: Environment, options: CheckOptions, repo: git.Repo, log: BinaryI
         log.write(f"hostlint: {line}\n".encode())
         return ExitCode.OK
     decision = detect.decide(detect.gather(config, env, repo.root))
+    for note in decision.notes if env.is_tty or env.verbose else ():
+        env.message(note)
     timer.mark("detect")
     target = open_target(decision.kind, targets.Context(repo.root, config, env))
     if target is None:

@@ -39,6 +39,8 @@ class Rule(NamedTuple):
 class Decision(NamedTuple):
     kind: str
     trace: tuple[Rule, ...]
+    #: What a check on a terminal says about this choice (a Vagrant project with no machine).
+    notes: tuple[str, ...] = ()
 
 
 def gather(config: Config, env: Environment, root: Path) -> Facts:
@@ -171,6 +173,10 @@ def decide(facts: Facts) -> Decision:
         return chosen
     result = rule(6, "fallback", "nothing above applied", "local")
     assert result is not None
+    if project is not None and not project.machines:
+        return result._replace(notes=(
+            f"a Vagrant project is here ({project.vagrantfile}) but has no machine: run "
+            "`vagrant up` to lint in it; linting on this machine meanwhile",))
     return result
 
 
@@ -184,7 +190,8 @@ def _vagrant_saw(facts: Facts) -> str:
     if project is None:
         return "no Vagrantfile in the repository root or its ancestors"
     if not project.machines:
-        return f"Vagrantfile at {project.vagrantfile}, but no machine record in .vagrant/machines"
+        return (f"Vagrantfile at {project.vagrantfile}, but no machine: it was never created "
+                "(run `vagrant up`)")
     machines = ", ".join(f"{m.name} ({m.provider})" for m in project.machines)
     cli = f"vagrant at {facts.vagrant_cli}" if facts.vagrant_cli else "`vagrant` not on PATH"
     return f"Vagrantfile at {project.vagrantfile}; machines: {machines}; {cli}"
