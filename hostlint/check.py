@@ -19,6 +19,7 @@ from hostlint import detect, files, git, notices, staging, targets
 from hostlint.config import Config, Linter
 from hostlint.environment import Environment
 from hostlint.errors import Interrupted, TargetUnavailable, UsageError, exit_status
+from hostlint.fsutil import create_private
 from hostlint.status import ExitCode, RunResult, exit_code
 from hostlint.stream import Held, Sink, close, output_stack
 from hostlint.targets.base import Cancel, Invocation, Target, run
@@ -139,7 +140,7 @@ def _check(env: Environment, options: CheckOptions, repo: git.Repo, log: BinaryI
         env.message(timer.report())
     code = exit_code((job.result for job in jobs), advisory=config.advisory)
     if any(not job.result.ok for job in jobs):
-        if config.advisory:
+        if config.advisory and code == ExitCode.OK:
             env.message("advisory: linters reported problems; the commit is not blocked")
         if not env.is_tty:
             env.message(f"full output in {repo.common_dir / LAST_LOG}")
@@ -154,14 +155,12 @@ def _explain(job: Job, target: Target, env: Environment) -> None:
 
 def collect_files(root: Path, cwd: Path, options: CheckOptions) -> list[str]:
     """Staged files (default), tracked files (``--all-files``) or the given paths, relative
-    to the repository root; directories (submodules) are never passed."""
+    to the repository root; submodules are never passed (git leaves them out by their mode)."""
     if options.all_files:
-        names = git.tracked_files(root)
-    elif options.paths:
-        names = _explicit(root, cwd, options.paths)
-    else:
-        names = git.staged_files(root)
-    return [n for n in names if os.path.islink(root / n) or not os.path.isdir(root / n)]
+        return git.tracked_files(root)
+    if options.paths:
+        return _explicit(root, cwd, options.paths)
+    return git.staged_files(root)
 
 
 def _explicit(root: Path, cwd: Path, paths: Sequence[str]) -> list[str]:
@@ -201,7 +200,7 @@ def plan(config: Config, names: list[str], options: CheckOptions, env: Environme
         selected = files.select(names, linter.include, linter.exclude)
         if why is None and not selected:
             continue
-        args = tuple(selected) if linter.pass_filenames else ()
+        args = files.arguments(selected) if linter.pass_filenames else ()
         jobs.append(Job(linter, [Invocation(linter.command, args)], skipped=why,
                         files=selected))
     return jobs
@@ -384,7 +383,7 @@ def _last_log(common_dir: Path) -> Iterator[BinaryIO]:
     partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
     try:
         path.parent.mkdir(exist_ok=True)
-        log: BinaryIO = open(partial, "wb")  # noqa: SIM115
+        log = create_private(partial)
     except OSError:
         with open(os.devnull, "wb") as devnull:
             yield devnull

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from hostlint import git
 from hostlint.errors import UsageError
+from hostlint.fsutil import create_private
 
 MARKER = "hostlint-hook-v1"
 HOOK_TYPES = ("pre-commit", "pre-merge-commit")
@@ -46,12 +47,23 @@ def install(cwd: Path, *, hook_type: str = "pre-commit", force: bool = False,
                              hint="merge or remove one of them, then install again")
         path.rename(legacy)
         note = f"; the previous hook is kept as {legacy} and runs first"
-    hooks.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{hook_type}.hostlint-tmp")
-    tmp.write_text(render(hook_type, interpreter or sys.executable))
-    tmp.chmod(0o755)
-    os.replace(tmp, path)
+    _write(path, render(hook_type, interpreter or sys.executable))
     return f"installed the {hook_type} hook at {path}{note}"
+
+
+def _write(path: Path, text: str) -> None:
+    """Write the hook beside its place and rename it there (never through a symlink
+    planted at the temporary name)."""
+    tmp = path.with_name(f".{path.name}.hostlint-tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with create_private(tmp) as f:
+            f.write(os.fsencode(text))
+            os.fchmod(f.fileno(), 0o755)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise UsageError(f"cannot write the hook {path}: {exc.strerror}",
+                         hint="check that you may write to the hooks directory") from None
 
 
 def uninstall(cwd: Path, *, hook_type: str = "pre-commit") -> str:

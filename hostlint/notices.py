@@ -8,12 +8,6 @@ from collections.abc import Sequence
 
 from hostlint.status import RunResult
 
-#: Exit statuses the shell itself gives, and what they mean for a linter's command.
-SHELL_STATUS = {
-    127: "command not found",
-    126: "command found but not executable",
-}
-
 
 def plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
@@ -27,7 +21,7 @@ def where(files: int, linters: int | None, target: str) -> str:
 
 def shell_failure(name: str, result: RunResult, where: str, path_hint: str) -> str | None:
     """One line when the shell, not the linter, failed (127: not found, 126: not executable)."""
-    what = SHELL_STATUS.get(result.returncode) if result.signal is None else None
+    what = result.not_run
     if what is None:
         return None
     return (f"{name}: {what} on {where} (exit {result.returncode}); check `command` and "

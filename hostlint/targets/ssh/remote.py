@@ -234,10 +234,6 @@ def open_ssh_target(endpoint: Endpoint, context: Context, *, root: str, name: st
     """Connect to ``endpoint`` with the context's timeouts; the target the Vagrant target
     reuses too (``words``: its own ``where``, ``path_hint`` and ``root_hint``)."""
     config = context.config
-    host = endpoint.alias or endpoint.address
-    words = {"where": f"ssh {host}:{root}", "root_hint": "check [tool.hostlint.ssh] root",
-             "path_hint": f"the PATH of the remote account's shell on {host} (sshd runs the command "
-             "with `$SHELL -c`, not as a login shell: ~/.profile is not read)", **words}
     connection = connect(endpoint, connect_timeout=config.connect_timeout,
                          alive_timeout=config.alive_timeout, environ=context.env.environ)
     target = SshTarget(connection, root=root, name=name, terminal=Terminal.of(context.env),

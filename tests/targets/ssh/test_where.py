@@ -3,8 +3,10 @@ the SSH settings (no remote `cd` noise, no Vagrant advice); 127 is explained for
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+from tests.keepers import keeper_dirs, keeper_pids
 from tests.ssh_helpers import ssh_config, ssh_repo
 from tests.sshd import ALIAS
 from tests.utils import hostlint, make_repo, stage
@@ -12,9 +14,11 @@ from tests.utils import hostlint, make_repo, stage
 
 def test_on_a_terminal_one_line_names_the_host_and_root(ssh_home: Path, tmp_path: Path) -> None:
     root = ssh_repo(tmp_path, "true", "a.py")
-    result = hostlint("check", cwd=root, tty=True)
-    assert result.code == 0, result.stderr
-    assert result.stderr == f"hostlint: 1 file → ssh {ALIAS}:{root}\n"
+    for _ in range(2):  # connected directly, then through the warm connection's keeper
+        result = hostlint("check", cwd=root, tty=True)
+        assert result.code == 0, result.stderr
+        assert result.stderr == f"hostlint: 1 file → ssh {ALIAS}:{root}\n"
+    assert keeper_pids(keeper_dirs(dict(os.environ)))  # the second check could use one
 
 
 def test_a_wrong_root_is_one_line_about_the_ssh_root(ssh_home: Path, tmp_path: Path) -> None:
