@@ -15,7 +15,7 @@ from types import FrameType
 from typing import BinaryIO, NamedTuple
 
 from hostlint import config as config_mod
-from hostlint import detect, files, git, staging, targets
+from hostlint import detect, files, git, notices, staging, targets
 from hostlint.config import Config, Linter
 from hostlint.environment import Environment
 from hostlint.errors import Interrupted, TargetUnavailable, UsageError, exit_status
@@ -44,9 +44,12 @@ class CheckOptions(NamedTuple):
 class Job:
     """One linter of this check: what it runs, and how it went."""
 
-    def __init__(self, linter: Linter, invocations: list[Invocation]) -> None:
+    def __init__(self, linter: Linter, invocations: list[Invocation],
+                 skipped: str | None = None, files: Sequence[str] = ()) -> None:
         self.linter = linter
         self.invocations = invocations
+        self.files = files  # the files it takes (also when they are not passed)
+        self.skipped = skipped  # what skipped it (`SKIP`, `--skip`), or None: it runs
         self.result = RunResult(0)
         self.seconds = 0.0
         self.block: Held | None = None
@@ -76,6 +79,18 @@ def check(env: Environment, options: CheckOptions) -> int:
     timer = Timer()
     repo = git.locate(env.cwd)
     staging.recover(repo.root, repo.common_dir, env)  # before anything else
+    with _last_log(repo.common_dir) as log:
+        try:
+            return _check(env, options, repo, log, timer)
+        except BaseException as exc:  # the log says how this run ended, not an older run
+            line, _ = exit_status(exc)
+            if line is not None:
+                log.write(f"{line}\n".encode())
+            raise
+
+
+def _check(env: Environment, options: CheckOptions, repo: git.Repo, log: BinaryIO,
+           timer: Timer) -> int:
     config = config_mod.apply_overrides(
         config_mod.load(repo.root), target=options.target, advisory=options.advisory,
         env=env.environ,
@@ -87,25 +102,36 @@ def check(env: Environment, options: CheckOptions) -> int:
                             enabled=config.stash_unstaged)
     names = aside.names if staged else names
     jobs = plan(config, names, options, env)
-    if not jobs:
-        env.debug("no files to lint")
+    if all(job.skipped for job in jobs):
+        kind = "given" if options.paths else "tracked" if options.all_files else "staged"
+        considered = [lt for lt in config.linters if not options.only or lt.name in options.only]
+        line = notices.nothing_run(names, kind, [(j.linter.name, j.skipped or "") for j in jobs],
+                                   everyone=bool(jobs) and len(jobs) == len(considered))
+        env.message(line)
+        log.write(f"hostlint: {line}\n".encode())
         return ExitCode.OK
     decision = detect.decide(detect.gather(config, env, repo.root))
+    for note in decision.notes if env.is_tty or env.verbose else ():
+        env.message(note)
     timer.mark("detect")
     with _signals(None):  # a signal while connecting ends the check and what opening started
         target = open_target(decision.kind, targets.Context(repo.root, config, env))
     if target is None:
         return ExitCode.OK
     timer.mark("connect")
+    if env.is_tty or env.verbose:
+        running = [job for job in jobs if job.skipped is None]
+        linted = {name for job in running for name in job.files}
+        several = len(config.linters) > 1
+        env.message(notices.where(len(linted), len(running) if several else None, target.where))
     try:
-        with _last_log(repo.common_dir) as log:
-            out = output_stack(env.stdout, log, color=color,
-                               roots=target.roots if options.map_paths else ())
-            try:
-                with aside.held(_ON_FORCED_EXIT):
-                    run_jobs(target, jobs, out, config.jobs, env)
-            finally:
-                close(out)
+        out = output_stack(env.stdout, log, color=color,
+                           roots=target.roots if options.map_paths else ())
+        try:
+            with aside.held(_ON_FORCED_EXIT):
+                run_jobs(target, jobs, out, config.jobs, env)
+        finally:
+            close(out)
     finally:
         target.close()
     timer.mark("lint")
@@ -123,16 +149,15 @@ def check(env: Environment, options: CheckOptions) -> int:
 
 
 def _explain(job: Job, target: Target, env: Environment) -> None:
-    """One line when the shell, not the linter, failed (127: not found, 126: not executable),
-    or when a signal ended the linter (on a target, no shell is left to say "Killed")."""
+    """One line when a signal ended the linter (on a target, no shell is left to say
+    "Killed"), or when the shell, not the linter, failed (127: not found, 126: not
+    executable)."""
     if job.result.signal is not None:
-        env.message(f"{job.linter.name}: {job.result.describe()} on the {target.name} target")
+        env.message(f"{job.linter.name}: {job.result.describe()} on {target.where}")
         return
-    what = job.result.not_run
-    if what:
-        env.message(f"{job.linter.name}: {what} on the {target.name} target "
-                    f"(exit {job.result.returncode}); check `command` and the PATH of the "
-                    "target's login shell")
+    line = notices.shell_failure(job.linter.name, job.result, target.where, target.path_hint)
+    if line is not None:
+        env.message(line)
 
 
 def collect_files(root: Path, cwd: Path, options: CheckOptions) -> list[str]:
@@ -175,16 +200,16 @@ def plan(config: Config, names: list[str], options: CheckOptions, env: Environme
     skipped_env = {s.strip() for s in env.environ.get("SKIP", "").split(",") if s.strip()}
     jobs = []
     for linter in config.linters:
-        if (options.only and linter.name not in options.only) or linter.name in options.skip:
+        if options.only and linter.name not in options.only:
             continue
-        if linter.name in skipped_env:
-            env.message(f"{linter.name}: skipped (SKIP)")
-            continue
+        why = ("--skip" if linter.name in options.skip
+               else "SKIP" if linter.name in skipped_env else None)
         selected = files.select(names, linter.include, linter.exclude)
-        if not selected:
+        if why is None and not selected:
             continue
         args = files.arguments(selected) if linter.pass_filenames else ()
-        jobs.append(Job(linter, [Invocation(linter.command, args)]))
+        jobs.append(Job(linter, [Invocation(linter.command, args)], skipped=why,
+                        files=selected))
     return jobs
 
 
@@ -224,9 +249,14 @@ def run_jobs(target: Target, jobs: list[Job], out: Sink, limit: int | None, env:
     """Run every job in its own thread (at most ``limit`` at once); one job streams live into
     ``out``, several are held and shown as blocks in the order they finish, then a summary.
     Plain threads and a queue, not concurrent.futures: its import costs a hook ~14 ms."""
+    shown, jobs = jobs, [job for job in jobs if job.skipped is None]
     for job in jobs:
         job.invocations = [b for inv in job.invocations for b in target.batches(inv)]
     grouped = len(jobs) > 1
+    if not grouped:  # no summary to list them in
+        for job in shown:
+            if job.skipped:
+                env.message(f"{job.linter.name}: skipped ({job.skipped})")
     cancel = Cancel()
     finished: queue.Queue[tuple[Job, BaseException | None]] = queue.Queue()
     slots = threading.BoundedSemaphore(limit or len(jobs))
@@ -257,13 +287,13 @@ def run_jobs(target: Target, jobs: list[Job], out: Sink, limit: int | None, env:
                 cancel.set()
                 interrupted = _join(threads)
                 for job in jobs:
-                    if grouped and job.block is not None and not job.done:
+                    if grouped and job.block is not None and job.block.last and not job.done:
                         _show_block(out, job)
                 raise (interrupted or exc) from None
     finally:
         cancel.close()
     if grouped:
-        _summary(out, jobs)
+        _summary(out, shown)
 
 
 def _join(threads: list[threading.Thread]) -> Interrupted | None:
@@ -311,6 +341,9 @@ def _summary(out: Sink, jobs: list[Job]) -> None:
     width = max(len(job.linter.name) for job in jobs)
     lines = ["--- summary ---"]
     for job in jobs:
+        if job.skipped:
+            lines.append(f"{job.linter.name:<{width}}  skipped ({job.skipped})")
+            continue
         status = "passed" if job.result.ok else f"failed ({job.result.describe()})"
         lines.append(f"{job.linter.name:<{width}}  {status:<24} {job.seconds:6.2f}s")
     out.write(("\n".join(lines) + "\n").encode())

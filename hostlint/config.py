@@ -17,7 +17,8 @@ from hostlint.errors import ConfigError, UsageError
 
 TARGETS = ("auto", "local", "vagrant", "container", "ssh")
 ON_UNAVAILABLE = ("fail", "skip", "local")
-DEFAULT_LINTER = "default"
+#: How long the name of the single `command` linter may get (it is named after its command).
+NAME_LENGTH = 40
 
 
 class Key(NamedTuple):
@@ -247,7 +248,7 @@ def _linters(path: Path, table: dict[str, Any]) -> tuple[Linter, ...]:
             raise ConfigError(f"{path}: missing key `command`",
                               hint="set command = \"./tools/lint\" or add "
                               "[tool.hostlint.linters.NAME] tables")
-        return (_linter(DEFAULT_LINTER, {**defaults, "command": table["command"]}),)
+        return (_linter(command_name(table["command"]), {**defaults, "command": table["command"]}),)
     if not named:
         raise ConfigError(f"{path}: [tool.hostlint.linters] is empty", hint="add a linter table")
     linters = []
@@ -260,6 +261,18 @@ def _linters(path: Path, table: dict[str, Any]) -> tuple[Linter, ...]:
                               hint="set command = \"...\"")
         linters.append(_linter(name, {**defaults, **body}))
     return tuple(linters)
+
+
+def command_name(command: str) -> str:
+    """The name of the single `command` linter in messages: the command itself, whole words
+    up to ``NAME_LENGTH`` characters, then ``…``."""
+    name = ""
+    for word in command.split():
+        joined = f"{name} {word}" if name else word
+        if len(joined) > NAME_LENGTH:
+            return f"{name} …" if name else word[:NAME_LENGTH - 1] + "…"
+        name = joined
+    return name
 
 
 def _check_name(path: Path, name: str) -> None:

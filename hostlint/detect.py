@@ -26,6 +26,7 @@ class Facts(NamedTuple):
     ssh_host: str | None
     container: str | None = None  # how rule 4 found the container (None: it did not)
     container_saw: str = "not looked at"
+    here: str = ""  # the repository root, resolved
 
 
 class Rule(NamedTuple):
@@ -38,13 +39,15 @@ class Rule(NamedTuple):
 class Decision(NamedTuple):
     kind: str
     trace: tuple[Rule, ...]
+    #: What a check on a terminal says about this choice (a Vagrant project with no machine).
+    notes: tuple[str, ...] = ()
 
 
 def gather(config: Config, env: Environment, root: Path) -> Facts:
     project = find_project(root, env.environ)
     here = str(root.resolve())
     configured = [r for r in (config.vagrant.root, config.container.root, config.ssh.root) if r]
-    guest = next((r for r in configured if os.path.realpath(r) == here), None)
+    guest = next((r for r in configured if _same_directory(r, here)), None)
     machine = None
     if project is not None and project.machines and config.target in ("auto", "vagrant"):
         try:
@@ -71,6 +74,7 @@ def gather(config: Config, env: Environment, root: Path) -> Facts:
         ssh_host=config.ssh.host,
         container=container[0],
         container_saw=container[1],
+        here=here,
     )
 
 
@@ -115,6 +119,15 @@ def container_facts(config: Config, env: Environment, root: Path) -> tuple[str |
     return found.how, f"{here}; container {found.name} ({state}) by {found.how}"
 
 
+def _same_directory(a: str, b: str) -> bool:
+    """The same directory, however reached: a symlink, or a bind or shared mount (same device
+    and inode), not only the same spelling."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def _same(a: str, b: str) -> bool:
     return os.path.realpath(a) == os.path.realpath(b)
 
@@ -133,7 +146,7 @@ def decide(facts: Facts) -> Decision:
         return chosen
     inside = (
         f"VIRTUAL_ENV={facts.virtual_env}" if facts.virtual_env
-        else f"working directory is the configured root {facts.guest_root}" if facts.guest_root
+        else _guest_saw(facts.guest_root, facts.here) if facts.guest_root
         else f"VIRTUAL_ENV={facts.framework_env} is the hook framework's environment for hostlint "
         "itself (PRE_COMMIT=1), not the project's; not in a configured guest root"
         if facts.framework_env
@@ -160,7 +173,16 @@ def decide(facts: Facts) -> Decision:
         return chosen
     result = rule(6, "fallback", "nothing above applied", "local")
     assert result is not None
+    if project is not None and not project.machines:
+        return result._replace(notes=(
+            f"a Vagrant project is here ({project.vagrantfile}) but has no machine: run "
+            "`vagrant up` to lint in it; linting on this machine meanwhile",))
     return result
+
+
+def _guest_saw(guest: str, here: str) -> str:
+    other = f" ({here}, the same directory by another path)" if here and guest != here else ""
+    return f"the configured root {guest} is this repository{other}: this machine is the target"
 
 
 def _vagrant_saw(facts: Facts) -> str:
@@ -168,7 +190,8 @@ def _vagrant_saw(facts: Facts) -> str:
     if project is None:
         return "no Vagrantfile in the repository root or its ancestors"
     if not project.machines:
-        return f"Vagrantfile at {project.vagrantfile}, but no machine record in .vagrant/machines"
+        return (f"Vagrantfile at {project.vagrantfile}, but no machine: it was never created "
+                "(run `vagrant up`)")
     machines = ", ".join(f"{m.name} ({m.provider}{'' if m.created else ', not created'})"
                          for m in project.machines)
     cli = f"vagrant at {facts.vagrant_cli}" if facts.vagrant_cli else "`vagrant` not on PATH"

@@ -7,6 +7,7 @@ heavy."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
@@ -93,28 +94,31 @@ def _machines(root: Path) -> list[Machine]:
             if path.is_dir()]
 
 
-def guest_root(project: Project, machine: Machine, repo_root: Path) -> tuple[str, str]:
-    """The repository's path in the guest, and where that came from."""
+def guest_root(project: Project, machine: Machine | None, repo_root: Path) -> tuple[str, str]:
+    """The repository's path in the guest, and where that came from: the machine's synced
+    folder record, or before the first ``vagrant up`` (no record), the Vagrantfile's lines."""
     repo = repo_root.resolve()
-    best: tuple[int, str] | None = None
-    for folders in machine.synced_folders().values():
-        if not isinstance(folders, dict):
-            continue
-        for folder in folders.values():
-            if not isinstance(folder, dict) or folder.get("disabled"):
-                continue
-            host, guest = folder.get("hostpath"), folder.get("guestpath")
-            if not isinstance(host, str) or not isinstance(guest, str) or "\0" in host + guest:
-                continue  # not a folder Vagrant could have synced
-            hostpath = (project.root / os.path.expanduser(host)).resolve()
-            if repo == hostpath or hostpath in repo.parents:
-                depth = len(hostpath.parts)
-                inside = repo.relative_to(hostpath).as_posix()
-                path = str(PurePosixPath(guest) / inside) if inside != "." else guest
-                if best is None or depth > best[0]:
-                    best = (depth, path)
+    if machine is not None:
+        pairs = [(folder.get("hostpath"), folder.get("guestpath"), "")
+                 for folders in machine.synced_folders().values() if isinstance(folders, dict)
+                 for folder in folders.values()
+                 if isinstance(folder, dict) and not folder.get("disabled")]
+        source = f"synced folder record {machine.path / 'synced_folders'}"
+    else:
+        pairs = [(h, g, f" line {n}") for h, g, n in vagrantfile_folders(project.vagrantfile)]
+        source = str(project.vagrantfile)
+    best: tuple[int, str, str] | None = None
+    for host, guest, where in pairs:
+        if not isinstance(host, str) or not isinstance(guest, str) or "\0" in host + guest:
+            continue  # not a folder Vagrant could have synced
+        hostpath = (project.root / os.path.expanduser(host)).resolve()
+        if repo == hostpath or hostpath in repo.parents:
+            inside = repo.relative_to(hostpath).as_posix()
+            path = str(PurePosixPath(guest) / inside) if inside != "." else guest
+            if best is None or len(hostpath.parts) > best[0]:
+                best = (len(hostpath.parts), path, where)
     if best is not None:
-        return best[1], f"synced folder record {machine.path / 'synced_folders'}"
+        return best[1], source + best[2]
     project_root = project.root.resolve()
     if repo != project_root and project_root not in repo.parents:
         raise UsageError(f"the repository {repo} is not inside the Vagrant project {project_root} "
@@ -123,6 +127,30 @@ def guest_root(project: Project, machine: Machine, repo_root: Path) -> tuple[str
     inside = repo.relative_to(project_root).as_posix()
     path = str(PurePosixPath(DEFAULT_GUEST_ROOT) / inside) if inside != "." else DEFAULT_GUEST_ROOT
     return path, "default (/vagrant; no synced folder record covers the repository)"
+
+
+#: ``config.vm.synced_folder "HOST", "GUEST"`` (or ``web.vm...``, single quotes, parentheses).
+_SYNCED_FOLDER = re.compile(r"""^\s*\w+\.vm\.synced_folder\s*\(?\s*"""
+                            r"""(["'])([^"']*)\1\s*,\s*(["'])([^"']*)\3(.*)$""")
+_DISABLED = re.compile(r"(?:\bdisabled:|:disabled\s*=>)\s*true\b")
+
+
+def vagrantfile_folders(vagrantfile: Path) -> list[tuple[str, str, int]]:
+    """The synced folders a Vagrantfile declares, as (host, guest, line number), read as text:
+    lines of the plain form only; Ruby is never run, so a path built by interpolation
+    (``#{...}``) or a disabled folder is left out."""
+    try:
+        text = vagrantfile.read_text(errors="replace")
+    except OSError:
+        return []
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        match = _SYNCED_FOLDER.match(line)
+        if match is None or "#{" in line.split("#", 1)[0] + match.group(2) + match.group(4):
+            continue
+        if not _DISABLED.search(match.group(5).split("#", 1)[0]):
+            found.append((match.group(2), match.group(4), number))
+    return found
 
 
 def machine_name(project: Project | None, configured: str | None) -> str:

@@ -69,7 +69,7 @@ def test_no_status_line_off_a_terminal(tmp_path: Path, sshd_factory: SshdFactory
 def test_check_starts_without_typer_and_reads_its_options(tmp_path: Path) -> None:
     root = make_repo(tmp_path / "repo", linter_config("echo linted"), staged=["a.py", "-b.py"])
     proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "hostlint", "-v", "check",
-                           "--timings", "--only=default", "--", "-b.py"], cwd=root,
+                           "--timings", "--only=echo linted", "--", "-b.py"], cwd=root,
                           capture_output=True, env=child_env(), stdin=subprocess.DEVNULL, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.endswith(b"-b.py\n") and b"a.py" not in proc.stdout

@@ -34,12 +34,14 @@ def test_1_when_a_linter_reported_problems(tmp_path: Path) -> None:
 
 
 def test_1_when_the_command_is_missing_on_the_target(tmp_path: Path) -> None:
-    result = hostlint("check", cwd=_repo(tmp_path, "no-such-linter-xyz"))
+    root = _repo(tmp_path, "no-such-linter-xyz")
+    result = hostlint("check", cwd=root)
     assert result.code == 1
     assert b"no-such-linter-xyz" in result.stdout  # the shell's own "not found" line
     assert result.stderr.splitlines()[0] == (
-        "hostlint: default: command not found on the local target (exit 127); check `command` "
-        "and the PATH of the target's login shell")
+        f"hostlint: no-such-linter-xyz: command not found on local {root} (exit 127); check "
+        "`command` and the PATH hostlint runs /bin/sh with (not a login shell; a virtualenv's "
+        "bin comes first)")
 
 
 @pytest.mark.parametrize("args", [["check", "--color", "purple"], ["check", "--target", "x"],

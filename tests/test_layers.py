@@ -30,7 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("", "errors", "status", "environment", "fsutil"),
     ("config", "config_file", "git", "files", "vagrant_record", "patch", "staging", "container_engine",
      "keeper.identity", "keeper.protocol", "keeper.lock"),  # warm connections: no paramiko
-    ("detect", "stream"),
+    ("detect", "stream", "notices"),
     ("targets.base",),
     ("keeper", "keeper.client"),  # a warm connection's target, which the SSH target tries first
     ("targets.local", "targets.ssh", "targets.ssh.*", "targets.container",

@@ -206,6 +206,17 @@ def linters_config(log: Path, specs: dict[str, tuple[float, int, str]], **top: s
     return text
 
 
+def barrier_config(where: Path, names: str) -> str:
+    """Linters that each wait, bounded, until all of ``names`` have started
+    (tests/linters/barrier.py): passing proves they ran at once, with no clock read."""
+    where.mkdir(exist_ok=True)
+    text = "[tool.hostlint]\n"
+    for name in names:
+        command = linter("barrier.py", name, str(where), str(len(names)))
+        text += f"[tool.hostlint.linters.{name}]\ncommand = {toml_string(command)}\n"
+    return text
+
+
 def spans(log: Path) -> dict[str, tuple[float, float]]:
     """When each timed.py linter started and ended: name -> (start, end)."""
     times: dict[str, dict[str, float]] = {}

@@ -42,15 +42,16 @@ def settings_of(context: Context, *, spec: str, root: str, name: str,
                     float(config.alive_timeout))
 
 
-def open_target(settings: Settings, context: Context) -> KeeperTarget | None:
-    """The target through its keeper, or None: connect directly (see ``client.open_target``)."""
+def open_target(settings: Settings, context: Context, **words: str) -> KeeperTarget | None:
+    """The target through its keeper, or None: connect directly (see ``client.open_target``);
+    ``words``: how the target names itself (``where``, ``path_hint``, ``root_hint``)."""
     from hostlint.keeper import client
 
     env = context.env
     width, height = terminal_size((0, 0)) if env.is_tty else (0, 0)
     terminal = client.Terminal(env.environ.get("TERM", "") if env.is_tty else "", width, height)
     return client.open_target(settings, persist=context.config.persist, environ=env.environ,
-                              terminal=terminal)
+                              terminal=terminal, words=words)
 
 
 class Keeper(NamedTuple):

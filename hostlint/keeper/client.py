@@ -128,7 +128,7 @@ def _log_file(environ: Mapping[str, str]) -> int:
 
 
 def open_target(settings: Settings, *, persist: float, environ: Mapping[str, str],
-                terminal: Terminal) -> KeeperTarget | None:
+                terminal: Terminal, words: Mapping[str, str] = {}) -> KeeperTarget | None:
     """The target through this user's keeper for ``settings`` (started if need be), or None
     when there can be none (``persist = 0``, no private socket directory, no keeper could be
     started): the caller then connects directly. Raises ``ConnectFailed`` with the same
@@ -143,13 +143,13 @@ def open_target(settings: Settings, *, persist: float, environ: Mapping[str, str
     if session is not None:
         ready = _ready(session, settings)
         if ready is not None:
-            return KeeperTarget(settings, path, ready, terminal, spare=session)
+            return KeeperTarget(settings, path, ready, terminal, spare=session, words=words)
         stale = session.hello.pid
     session = _start(settings, path, persist, environ, stale=stale)
     ready = _ready(session, settings) if session is not None else None
     if session is None or ready is None:
         return None
-    return KeeperTarget(settings, path, ready, terminal, spare=session)
+    return KeeperTarget(settings, path, ready, terminal, spare=session, words=words)
 
 
 def _start(settings: Settings, path: Path, persist: float, environ: Mapping[str, str], *,
@@ -190,8 +190,12 @@ class KeeperTarget:
     """Linters on an SSH target, through its keeper: one keeper conversation per run."""
 
     def __init__(self, settings: Settings, path: Path, ready: dict[str, Any],
-                 terminal: Terminal, *, spare: Session | None = None) -> None:
+                 terminal: Terminal, *, spare: Session | None = None,
+                 words: Mapping[str, str] = {}) -> None:
         self.name = settings.name
+        self.where = words.get("where") or f"{settings.name} {settings.spec}:{settings.root}"
+        self.path_hint = words.get("path_hint") or "the PATH of the remote account's shell"
+        self._root_hint = words.get("root_hint")
         self.roots: tuple[str, ...] = tuple(ready["roots"])
         self.settings = settings
         self.path = path
@@ -210,7 +214,7 @@ class KeeperTarget:
     def start(self, invocation: Invocation) -> Process:
         session = self._session()
         request = {"command": invocation.command, "files": list(invocation.files),
-                   **self.terminal._asdict()}
+                   "root_hint": self._root_hint, **self.terminal._asdict()}
         try:
             session.send(protocol.message(protocol.RUN, request))
         except OSError:

@@ -246,7 +246,7 @@ class Run:
         terminal = Terminal(request["term"] or default.term, request["width"] or default.width,
                             request["height"] or default.height)
         target = SshTarget(self.keeper.connection, root=settings.root, name=settings.name,
-                           terminal=terminal)
+                           terminal=terminal, root_hint=request.get("root_hint"))
         return target.start(Invocation(request["command"], tuple(request["files"])))
 
     def _pump(self, process: Any) -> None:

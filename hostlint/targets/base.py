@@ -74,6 +74,16 @@ class Target(Protocol):
     """Where linters run. ``check`` only ever talks to this."""
 
     name: str
+    @property
+    def where(self) -> str:
+        """Where the linters run, as messages name it: ``ssh devbox:/srv/proj``."""
+        ...
+
+    @property
+    def path_hint(self) -> str:
+        """What decides which commands the target's shell finds, for a command not found
+        (127) or not executable (126): ``check `command` and <path_hint>``."""
+        ...
     #: Paths on the target that mean the repository root (remote targets), so output can
     #: show host-relative paths; empty for the local target.
     roots: tuple[str, ...]

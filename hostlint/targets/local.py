@@ -10,6 +10,7 @@ import pty
 import signal
 import struct
 import subprocess
+import sys
 import termios
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,6 +34,9 @@ class LocalTarget:
 
     def __init__(self, root: Path, *, environ: Mapping[str, str] | None = None) -> None:
         self.root = root
+        self.where = f"local {root}"
+        self.path_hint = (f"the PATH hostlint runs {SHELL} with (not a login shell; a "
+                          "virtualenv's bin comes first)")
         self.environ = dict(os.environ if environ is None else environ)
 
     def batches(self, invocation: Invocation) -> list[Invocation]:
@@ -40,10 +44,35 @@ class LocalTarget:
         return split(invocation, limit=local_arg_limit(self.environ), fixed=fixed, cost=local_cost)
 
     def start(self, invocation: Invocation) -> Process:
-        return PtyProcess(shell_argv(invocation), cwd=self.root, environ=self.environ)
+        environ = self.environ
+        bins = venv_bins(invocation.command, self.root, environ)
+        if bins:
+            path = [*bins, *environ.get("PATH", os.defpath).split(os.pathsep)]
+            environ = {**environ, "PATH": os.pathsep.join(dict.fromkeys(path))}
+        return PtyProcess(shell_argv(invocation), cwd=self.root, environ=environ)
 
     def close(self) -> None:
         pass
+
+
+def venv_bins(command: str, root: Path, environ: Mapping[str, str],
+              prefixes: tuple[str, str] = (sys.prefix, sys.base_prefix)) -> list[str]:
+    """The ``bin`` directories that lead the linter's PATH, as pre-commit's hook environments
+    do: the virtualenv the command's first word lies in (``.venv/bin/python tools/lint``),
+    the active one (``VIRTUAL_ENV``), and the one hostlint runs from when it lies in the
+    repository (a tool manager's, such as pipx's, is not the project's)."""
+    found = []
+    words = command.split(maxsplit=1)
+    if words and os.sep in words[0]:
+        directory = (root / os.path.expanduser(words[0])).parent
+        if (directory.parent / "pyvenv.cfg").is_file():
+            found.append(str(directory))
+    if environ.get("VIRTUAL_ENV"):
+        found.append(os.path.join(environ["VIRTUAL_ENV"], "bin"))
+    own, base = prefixes
+    if own != base and Path(own).resolve().is_relative_to(root.resolve()):
+        found.append(os.path.join(own, "bin"))
+    return list(dict.fromkeys(found))
 
 
 def _open_pty() -> tuple[int, int]:

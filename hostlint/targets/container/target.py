@@ -25,6 +25,9 @@ class ContainerTarget:
         self.root = container.root
         self.roots: tuple[str, ...] = tuple(dict.fromkeys((self.root, os.path.normpath(self.root))))
         self.name = f"container {container.name}"
+        self.where = f"{self.name}:{self.root}"
+        self.path_hint = (f"the PATH in {self.name} (the image's environment: `{container.engine} "
+                          "exec` reads no shell profile)")
         self._lock = threading.Lock()
 
     def exec_argv(self, invocation: Invocation) -> list[str]:

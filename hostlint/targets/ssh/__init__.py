@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from hostlint.targets.ssh.remote import SshTarget, open_ssh_target
 
 __all__ = ["SshTarget", "connecting", "describe", "describe_endpoint", "keeper_settings",
-           "open_ssh_target", "open_target", "resolve"]
+           "open_ssh_target", "open_target", "resolve", "shell_path_hint"]
 
 #: The names the Vagrant target uses, and the module of this package that defines each.
 _FROM = {"resolve": "endpoint", "describe_endpoint": "endpoint", "SshTarget": "remote",
@@ -57,14 +57,22 @@ def keeper_settings(context: Context) -> keeper.Settings:
 
 def open_target(context: Context) -> Target:
     """Through the target's keeper (no paramiko here), else a direct connection."""
-    kept = keeper.open_target(keeper_settings(context), context)
+    host, root = _settings(context)
+    words = {"where": f"ssh {host}:{root}", "root_hint": "check [tool.hostlint.ssh] root",
+             "path_hint": shell_path_hint(host)}
+    kept = keeper.open_target(keeper_settings(context), context, **words)
     if kept is not None:
         return kept
     from hostlint.targets.ssh import endpoint, remote
 
-    host, root = _settings(context)
     return remote.open_ssh_target(endpoint.resolve(host, environ=context.env.environ), context,
-                                  root=root)
+                                  root=root, **words)
+
+
+def shell_path_hint(place: str) -> str:
+    """What decides the PATH a command finds over SSH (for exit 126/127)."""
+    return (f"the PATH of the remote account's shell on {place} (sshd runs the command with "
+            "`$SHELL -c`, not as a login shell: ~/.profile is not read)")
 
 
 def describe(context: Context) -> list[tuple[str, str]]:

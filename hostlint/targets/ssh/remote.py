@@ -31,8 +31,7 @@ if TYPE_CHECKING:
     from hostlint.environment import Environment
     from hostlint.targets.base import Context
 
-#: One remote command line, all of it: Linux caps one ``sh -c`` argument at 128 KiB, and
-#: OpenSSH's sshd resets the connection on oversized exec requests.
+#: One remote command line: Linux caps a ``sh -c`` argument at 128 KiB; sshd resets on more.
 REMOTE_COMMAND_BYTES = 64 * 1024
 #: Terminal settings when hostlint's stdout is not a terminal.
 DEFAULT_TERM, DEFAULT_SIZE = "xterm-256color", (120, 40)
@@ -46,7 +45,7 @@ def remote_command(root: str, invocation: Invocation) -> str:
     stdin at end-of-file, into the root, and the command verbatim, each file quoted."""
     words = [invocation.command, *(shlex.quote(name) for name in invocation.files)]
     return (f"stty -opost -echo -icanon min 0 time 0 2>/dev/null; {PRINT_START}; exec </dev/null; "
-            f"cd -- {_quote_root(root)} || exit {ROOT_FAILED}; " + " ".join(words))
+            f"cd -- {_quote_root(root)} 2>/dev/null || exit {ROOT_FAILED}; " + " ".join(words))
 
 
 #: The remote command's status when ``cd`` to the root failed. A linter may exit 255 too, so
@@ -86,15 +85,17 @@ class Terminal:
 
 
 class SshTarget:
-    """Linters on an SSH host: one session channel with a pty per run, all over one
-    connection. ``start`` is thread-safe."""
+    """Linters on an SSH host: a session channel with a pty per run; ``start`` is thread-safe."""
 
     def __init__(self, connection: Connection, *, root: str, name: str = "ssh",
-                 terminal: Terminal = Terminal()) -> None:
+                 terminal: Terminal = Terminal(), where: str | None = None,
+                 path_hint: str | None = None, root_hint: str | None = None) -> None:
         self.connection = connection
         self.root = root
-        # Output naming files under these is shown repository-relative: the root as written
-        # and normalised (`/srv//proj/` → `/srv/proj`).
+        self.where = where or f"ssh {root}"
+        self.path_hint = path_hint or "the PATH of the remote account's shell"
+        self.root_hint = root_hint or "check the configured root"
+        # Output naming files under the root as written or normalised is shown repo-relative.
         self.roots: tuple[str, ...] = tuple(dict.fromkeys((root, posixpath.normpath(root))))
         self.name = name
         self.terminal = terminal
@@ -127,7 +128,7 @@ class SshTarget:
                                 f"command: {exc}", hint="check the account's shell on the host") from None
         finally:
             watchdog.cancel()
-        return SshProcess(connection, channel, root=self.root)
+        return SshProcess(connection, channel, root=self.root, root_hint=self.root_hint)
 
     def close(self) -> None:
         self.connection.close()
@@ -154,10 +155,12 @@ def quick(connection: Connection, command: str) -> tuple[int | None, bytes]:
 class SshProcess:
     """One linter running in a session channel."""
 
-    def __init__(self, connection: Connection, channel: paramiko.Channel, *, root: str) -> None:
+    def __init__(self, connection: Connection, channel: paramiko.Channel, *, root: str,
+                 root_hint: str) -> None:
         self._connection = connection
         self._channel = channel
         self._root = root
+        self._root_hint = root_hint
         self._fileno = channel.fileno()
         self._killed = self._closed = self._interrupted = False
         self._started = StartMarker()
@@ -174,9 +177,7 @@ class SshProcess:
         status = self._status()
         if status == RunResult(ROOT_FAILED) and not self._root_is_there():
             raise ConnectFailed("root", f"{self._connection.endpoint.label} has no directory "
-                                f"{self._root} to run the linters in",
-                                hint="check the configured root (for Vagrant: is the synced folder "
-                                "mounted?)")
+                                f"{self._root} to run the linters in", hint=self._root_hint)
         if status is not None and not self._interrupted:
             self._started.check(status, self._connection.endpoint.label, self._connection.endpoint.user)
         if status is not None:
@@ -231,14 +232,16 @@ class SshProcess:
         self._connection.release()
 
 
-def open_ssh_target(endpoint: Endpoint, context: Context, *, root: str, name: str = "ssh") -> SshTarget:
+def open_ssh_target(endpoint: Endpoint, context: Context, *, root: str, name: str = "ssh",
+                    **words: str) -> SshTarget:
     """Connect to ``endpoint`` with the context's timeouts; the target the Vagrant target
-    reuses too."""
+    reuses too (``words``: its own ``where``, ``path_hint`` and ``root_hint``)."""
     config = context.config
     connection = connect(endpoint, connect_timeout=config.connect_timeout,
                          alive_timeout=config.alive_timeout, environ=context.env.environ,
                          note=lambda text: context.env.message(f"warning: {text}"))
-    target = SshTarget(connection, root=root, name=name, terminal=Terminal.of(context.env))
+    target = SshTarget(connection, root=root, name=name, terminal=Terminal.of(context.env),
+                       **words)
     if root.startswith("~"):  # output names the expanded path: learn it (one channel, only then)
         status, output = quick(connection, f"cd -- {_quote_root(root)} && pwd -P")
         resolved = output.decode(errors="surrogateescape").strip()

@@ -92,13 +92,21 @@ def keeper_settings(context: Context) -> keeper.Settings | None:
 
 def _connect(found: Plan, context: Context, text: str) -> Target:
     """Through the machine's keeper (no paramiko here), else a direct connection."""
-    kept = keeper.open_target(_keeper_settings(found, context, text), context)
+    kept = keeper.open_target(_keeper_settings(found, context, text), context, **_words(found))
     return kept if kept is not None else _direct(found, context, text)
+
+
+def _words(found: Plan) -> dict[str, str]:
+    """How the Vagrant target names itself and what it advises (the SSH target's wording
+    is about a plain host)."""
+    return {"where": f"{found.label}:{found.root}", "path_hint": ssh.shell_path_hint(found.label),
+            "root_hint": "is the synced folder mounted (`vagrant reload` mounts it)? Else set "
+            "[tool.hostlint.vagrant] root"}
 
 
 def _direct(found: Plan, context: Context, text: str) -> ssh.SshTarget:
     endpoint = ssh.resolve(found.machine, environ=context.env.environ, ssh_config=text)
-    return ssh.open_ssh_target(endpoint, context, root=found.root, name=found.label)
+    return ssh.open_ssh_target(endpoint, context, root=found.root, name=found.label, **_words(found))
 
 
 def _address(found: Plan, context: Context, text: str) -> str:

@@ -37,8 +37,6 @@ def plan(context: Context) -> Plan:
     if context.config.vagrant.root:
         root = context.config.vagrant.root
         source = f"{context.config.source.name} [tool.hostlint.vagrant] root"
-    elif record is not None:
-        root, source = guest_root(project, record, context.root)
     else:
-        root, source = "/vagrant", "default"
+        root, source = guest_root(project, record, context.root)
     return Plan(project, name, record, root, source)

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hostlint.config import command_name
 from hostlint.status import RunResult
 from hostlint.targets.base import GRACE_SECONDS, Invocation
 from hostlint.targets.ssh.endpoint import Endpoint
@@ -181,8 +182,10 @@ def test_a_command_the_target_cannot_run_is_1_with_one_clear_line(
     root = ssh_repo(tmp_path, make_command(tmp_path), "a.py")
     result = hostlint("check", cwd=root)
     assert result.code == 1
-    line = (f"hostlint: default: {what} on the ssh target (exit {status}); check `command` and the "
-            "PATH of the target's login shell")
+    line = (f"hostlint: {command_name(make_command(tmp_path))}: {what} on ssh hostlint-test:{root} (exit "
+            f"{status}); check `command` and the PATH of the remote account's shell on "
+            "hostlint-test (sshd runs the command with `$SHELL -c`, not as a login shell: "
+            "~/.profile is not read)")
     lines = result.stderr.splitlines()
     assert lines.count(line) == 1, result.stderr
     assert sum(what in x for x in lines) == 1 and "Traceback" not in result.stderr
