@@ -40,7 +40,25 @@ class LocalTarget:
         return split(invocation, limit=local_arg_limit(self.environ), fixed=fixed, cost=local_cost)
 
     def start(self, invocation: Invocation) -> Process:
-        return PtyProcess(shell_argv(invocation), cwd=self.root, environ=self.environ)
+        environ = {**self.environ, **dict(invocation.environ)} if invocation.environ else self.environ
+        return PtyProcess(shell_argv(invocation), cwd=self.root, environ=environ,
+                          stdin=invocation.stdin)
+
+    def put_file(self, data: bytes) -> str:
+        import tempfile  # only the message hooks need it: the hook's start-up stays lean
+
+        fd, path = tempfile.mkstemp(prefix="hostlint-msg.")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        return path
+
+    def take_file(self, path: str) -> bytes:
+        try:
+            with open(path, "rb") as f:
+                return f.read()
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
 
     def close(self) -> None:
         pass
@@ -58,15 +76,33 @@ def _open_pty() -> tuple[int, int]:
     return master, slave
 
 
-class PtyProcess:
-    """One local linter: its own session and process group, stdin at end-of-file,
-    stdout and stderr the pty's slave."""
+def _stdin(data: bytes) -> int:
+    """The linter's standard input: ``/dev/null``, or an unlinked file holding ``data`` (a
+    regular file, as on remote targets: end-of-file after the last byte, no writer thread)."""
+    if not data:
+        return subprocess.DEVNULL
+    import tempfile
 
-    def __init__(self, argv: list[str], *, cwd: Path, environ: Mapping[str, str]) -> None:
+    with tempfile.TemporaryFile() as f:
+        f.write(data)
+        f.flush()
+        return os.dup(f.fileno())  # the offset is shared: rewind through the duplicate
+
+
+class PtyProcess:
+    """One local linter: its own session and process group, stdin the invocation's bytes
+    then end-of-file, stdout and stderr the pty's slave."""
+
+    def __init__(self, argv: list[str], *, cwd: Path, environ: Mapping[str, str],
+                 stdin: bytes = b"") -> None:
         self._master, slave = _open_pty()
+        source = -1
         try:
+            source = _stdin(stdin)
+            if source >= 0:
+                os.lseek(source, 0, os.SEEK_SET)
             self._proc = subprocess.Popen(
-                argv, cwd=cwd, env=environ, stdin=subprocess.DEVNULL, stdout=slave,
+                argv, cwd=cwd, env=environ, stdin=source, stdout=slave,
                 stderr=slave, start_new_session=True, close_fds=True,
             )
         except BaseException:
@@ -74,6 +110,8 @@ class PtyProcess:
             raise
         finally:
             os.close(slave)
+            if source >= 0:
+                os.close(source)
         self._eof = False
 
     def fileno(self) -> int:

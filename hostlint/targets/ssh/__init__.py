@@ -8,6 +8,7 @@ channel with a pty per run (fabric's ``Remote``). One SSH concept per module:
 * ``auth`` — keys and the ssh-agent
 * ``connection`` — the ``Connection``: channels, the MaxSessions queue, liveness
 * ``remote`` — the one quoted remote command, ``SshTarget`` and ``SshProcess``
+* ``channel`` — short commands without a pty: status checks, files put on the target
 
 This module holds the registry's entry points and the names the Vagrant target builds on.
 Importing it loads nothing else: paramiko comes with the first of those names used, so

@@ -17,6 +17,8 @@ from hostlint.environment import terminal_size
 from hostlint.errors import ConnectFailed
 from hostlint.status import RunResult
 from hostlint.targets.base import Invocation, Process, split
+from hostlint.targets.ssh import channel as files
+from hostlint.targets.ssh.channel import quick
 from hostlint.targets.ssh.connect import connect
 from hostlint.targets.ssh.connection import Connection
 from hostlint.targets.ssh.endpoint import Endpoint
@@ -33,19 +35,25 @@ if TYPE_CHECKING:
 #: One remote command line, all of it: Linux caps one ``sh -c`` argument at 128 KiB, and
 #: OpenSSH's sshd resets the connection on oversized exec requests.
 REMOTE_COMMAND_BYTES = 64 * 1024
+#: Room kept in a batch's command line for the path of the file holding its stdin.
+STDIN_PATH_BYTES = 1024
 #: Terminal settings when hostlint's stdout is not a terminal.
 DEFAULT_TERM, DEFAULT_SIZE = "xterm-256color", (120, 40)
 
 
-def remote_command(root: str, invocation: Invocation) -> str:
+def remote_command(root: str, invocation: Invocation, stdin: str = "/dev/null") -> str:
     """THE shell string hostlint sends: the pty passes output bytes untouched (``-opost``: no
     ``\\r`` before ``\\n``, no tab expansion or case mapping, whatever the system or the login
     files set) and does not echo the Ctrl-C that ``interrupt`` types (``stty``, which needs
-    the pty as stdin, so it comes first), stdin at end-of-file, into the root, then the
-    configured command verbatim with every file name quoted as one word."""
+    the pty as stdin, so it comes first), stdin from ``/dev/null`` or from the file ``stdin``
+    put there first (removed once open), into the root, the invocation's variables exported,
+    then the configured command verbatim with every file name quoted as one word."""
     words = [invocation.command, *(shlex.quote(name) for name in invocation.files)]
-    return (f"stty -opost -echo 2>/dev/null; exec </dev/null; cd -- {_quote_root(root)} || "
-            f"exit {ROOT_FAILED}; " + " ".join(words))
+    source = "/dev/null" if stdin == "/dev/null" else shlex.quote(stdin)
+    unlink = "" if stdin == "/dev/null" else f"rm -f -- {source}; "
+    export = "".join(f"export {name}={shlex.quote(value)}; " for name, value in invocation.environ)
+    return (f"stty -opost -echo 2>/dev/null; exec <{source}; {unlink}cd -- {_quote_root(root)} "
+            f"|| exit {ROOT_FAILED}; {export}" + " ".join(words))
 
 
 #: The remote command's status when ``cd`` to the root failed. A linter may exit 255 too, so
@@ -99,14 +107,16 @@ class SshTarget:
         self.terminal = terminal
 
     def batches(self, invocation: Invocation) -> list[Invocation]:
-        fixed = len(_command_bytes(remote_command(self.root, Invocation(invocation.command))))
+        stdin = "/" * STDIN_PATH_BYTES if invocation.stdin else "/dev/null"
+        fixed = len(_command_bytes(remote_command(self.root, invocation._replace(files=()), stdin)))
         return split(invocation, limit=REMOTE_COMMAND_BYTES, fixed=fixed,
                      cost=lambda name: len(_command_bytes(shlex.quote(name))) + 1)
 
     def start(self, invocation: Invocation) -> Process:
         connection = self.connection
+        stdin = files.put(connection, invocation.stdin) if invocation.stdin else "/dev/null"
+        command = _command_bytes(remote_command(self.root, invocation, stdin))
         channel = connection.open_session()
-        command = _command_bytes(remote_command(self.root, invocation))
         # get_pty/exec wait for the server's reply without a timeout: a watchdog ends the
         # connection if a frozen server never answers.
         watchdog = threading.Timer(connection.alive_timeout, connection.lose,
@@ -128,26 +138,14 @@ class SshTarget:
             watchdog.cancel()
         return SshProcess(connection, channel, root=self.root)
 
+    def put_file(self, data: bytes) -> str:
+        return files.put(self.connection, data)
+
+    def take_file(self, path: str) -> bytes:
+        return files.take(self.connection, path)
+
     def close(self) -> None:
         self.connection.close()
-
-
-def quick(connection: Connection, command: str) -> tuple[int | None, bytes]:
-    """Run a short command in a channel of its own (no pty): its status (None when it gave
-    none within the alive timeout) and its first 4 KiB of output."""
-    channel = connection.open_session()
-    try:
-        channel.settimeout(connection.alive_timeout)
-        channel.exec_command(command)
-        if not channel.status_event.wait(connection.alive_timeout):
-            return None, b""
-        output = channel.recv(4096) if channel.recv_ready() else b""
-        return channel.exit_status, output
-    except (paramiko.SSHException, OSError):
-        return None, b""
-    finally:
-        channel.close()
-        connection.release()
 
 
 class SshProcess:
