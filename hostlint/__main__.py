@@ -9,8 +9,9 @@ import sys
 
 
 def hook(argv: list[str]) -> int:
-    """What the installed hook runs: a check of the staged files with the configured
-    settings (``HOSTLINT_*`` variables apply; ``HOSTLINT_VERBOSE=1`` for tracebacks)."""
+    """What the installed hook runs (``hook TYPE GIT-ARGS...``): that hook's linters with the
+    configured settings (``HOSTLINT_*`` variables apply; ``HOSTLINT_VERBOSE=1`` for
+    tracebacks)."""
     from hostlint.environment import Environment
     from hostlint.errors import report
 
@@ -18,8 +19,11 @@ def hook(argv: list[str]) -> int:
     env.verbose = env.environ.get("HOSTLINT_VERBOSE", "") not in ("", "0")
     try:
         from hostlint.check import CheckOptions, check
+        from hostlint.stages import hook_input
 
-        return int(check(env, CheckOptions()))
+        kind = argv[0] if argv else "pre-commit"
+        options = CheckOptions(hook=kind, hook_args=tuple(argv[1:]), hook_input=hook_input(kind))
+        return int(check(env, options))
     except BaseException as exc:
         return int(report(exc, stderr=env.stderr, verbose=env.verbose))
 

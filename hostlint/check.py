@@ -15,7 +15,7 @@ from types import FrameType
 from typing import BinaryIO, NamedTuple
 
 from hostlint import config as config_mod
-from hostlint import detect, files, git, staging, targets
+from hostlint import detect, files, git, stages, staging, targets
 from hostlint.config import Config, Linter
 from hostlint.environment import Environment
 from hostlint.errors import Interrupted, TargetUnavailable, UsageError, exit_status
@@ -38,6 +38,10 @@ class CheckOptions(NamedTuple):
     skip: tuple[str, ...] = ()
     timings: bool = False
     map_paths: bool = True
+    #: The git hook this check runs for, git's arguments to it and its stdin (``stages``).
+    hook: str = "pre-commit"
+    hook_args: tuple[str, ...] = ()
+    hook_input: bytes = b""
 
 
 class Job:
@@ -80,12 +84,14 @@ def check(env: Environment, options: CheckOptions) -> int:
         env=env.environ,
     )
     color = env.color(options.color)
-    names = collect_files(repo.root, env.cwd, options)
-    staged = not options.paths and not options.all_files
+    stage = stages.from_git(options.hook, options.hook_args, root=repo.root, cwd=env.cwd,
+                            stdin=options.hook_input)
+    names = collect_files(repo.root, env.cwd, options, stage.files)
+    staged = stage.staged and not options.paths and not options.all_files
     aside = staging.prepare(repo.root, repo.common_dir, env, names if staged else [],
                             enabled=config.stash_unstaged)
     names = aside.names if staged else names
-    jobs = plan(config, names, options, env)
+    jobs = plan(config, names, options, env, stage)
     if not jobs:
         env.debug("no files to lint")
         return ExitCode.OK
@@ -96,12 +102,17 @@ def check(env: Environment, options: CheckOptions) -> int:
         return ExitCode.OK
     timer.mark("connect")
     try:
-        with _last_log(repo.common_dir) as log:
+        with _last_log(repo.common_dir) as log, stages.message_on(target, stage) as message:
             out = output_stack(env.stdout, log, color=color,
                                roots=target.roots if options.map_paths else ())
+            for job in jobs:  # the message file's path on the target is the last argument
+                if message is not None and job.linter.pass_filenames:
+                    job.invocations = [i._replace(files=(message,)) for i in job.invocations]
+            # prepare-commit-msg linters edit one file: one at a time, each sees the last's edits
+            limit = 1 if stage.name == "prepare-commit-msg" else config.jobs
             try:
                 with aside.held(_ON_FORCED_EXIT):
-                    run_jobs(target, jobs, out, config.jobs, env)
+                    run_jobs(target, jobs, out, limit, env)
             finally:
                 close(out)
     finally:
@@ -136,10 +147,14 @@ def _explain(job: Job, target: Target, env: Environment) -> None:
                     "target's login shell")
 
 
-def collect_files(root: Path, cwd: Path, options: CheckOptions) -> list[str]:
-    """Staged files (default), tracked files (``--all-files``) or the given paths, relative
-    to the repository root; directories (submodules) are never passed."""
-    if options.all_files:
+def collect_files(root: Path, cwd: Path, options: CheckOptions,
+                  chosen: Sequence[str] | None = None) -> list[str]:
+    """Staged files (default), tracked files (``--all-files``), the given paths, or those a
+    hook chose that exist (pushed files), relative to the repository root; directories
+    (submodules) are never passed."""
+    if chosen is not None:
+        names = [n for n in chosen if os.path.lexists(root / n)]
+    elif options.all_files:
         names = git.tracked_files(root)
     elif options.paths:
         names = _explicit(root, cwd, options.paths)
@@ -168,9 +183,10 @@ def _explicit(root: Path, cwd: Path, paths: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def plan(config: Config, names: list[str], options: CheckOptions, env: Environment) -> list[Job]:
-    """The linters that run, each with its invocation; a linter with no matching file
-    does not run."""
+def plan(config: Config, names: list[str], options: CheckOptions, env: Environment,
+         stage: stages.Stage = stages.PRE_COMMIT) -> list[Job]:
+    """The linters of this hook that run, each with its invocation; a linter with no
+    matching file does not run, except in the message hooks (which have no files)."""
     known = [linter.name for linter in config.linters]
     for name in (*options.only, *options.skip):
         if name not in known:
@@ -180,14 +196,16 @@ def plan(config: Config, names: list[str], options: CheckOptions, env: Environme
     for linter in config.linters:
         if (options.only and linter.name not in options.only) or linter.name in options.skip:
             continue
+        if not stage.selects(linter):
+            continue
         if linter.name in skipped_env:
             env.message(f"{linter.name}: skipped (SKIP)")
             continue
         selected = files.select(names, linter.include, linter.exclude)
-        if not selected:
+        if not selected and stage.message is None:
             continue
         args = tuple(selected) if linter.pass_filenames else ()
-        jobs.append(Job(linter, [Invocation(linter.command, args)]))
+        jobs.append(Job(linter, [Invocation(linter.command, args, stage.stdin, stage.environ)]))
     return jobs
 
 

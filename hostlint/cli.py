@@ -100,6 +100,9 @@ def check(
     return int(run_check(env, options))
 
 
+HOOK_TYPE_HELP = "pre-commit | commit-msg | prepare-commit-msg | pre-push | pre-merge-commit"
+
+
 @app.command()
 def install(
     ctx: typer.Context,
@@ -107,14 +110,16 @@ def install(
         bool, typer.Option("--force", help="Keep a foreign hook as .legacy and chain it.")
     ] = False,
     hook_type: Annotated[
-        str, typer.Option("--hook-type", help="pre-commit | pre-merge-commit")
-    ] = "pre-commit",
+        list[str] | None, typer.Option("--hook-type", help=f"{HOOK_TYPE_HELP} (repeatable; "
+                                       "default pre-commit)")
+    ] = None,
 ) -> int:
-    """Install the git hook (never overwrites a hook hostlint did not write)."""
+    """Install the git hooks (never overwrites a hook hostlint did not write)."""
     from hostlint import hook, staging
 
     staging.recover_here(_env(ctx))
-    _env(ctx).message(hook.install(_env(ctx).cwd, hook_type=hook_type, force=force))
+    types = tuple(hook_type or ("pre-commit",))
+    _env(ctx).message(hook.install(_env(ctx).cwd, hook_types=types, force=force))
     return 0
 
 
@@ -122,15 +127,40 @@ def install(
 def uninstall(
     ctx: typer.Context,
     hook_type: Annotated[
-        str, typer.Option("--hook-type", help="pre-commit | pre-merge-commit")
-    ] = "pre-commit",
+        list[str] | None, typer.Option("--hook-type", help=f"{HOOK_TYPE_HELP} (repeatable; "
+                                       "default: every hook hostlint wrote)")
+    ] = None,
 ) -> int:
-    """Remove hostlint's hook, restoring any hook it displaced."""
+    """Remove hostlint's hooks, restoring any hook they displaced."""
     from hostlint import hook, staging
 
     staging.recover_here(_env(ctx))
-    _env(ctx).message(hook.uninstall(_env(ctx).cwd, hook_type=hook_type))
+    _env(ctx).message(hook.uninstall(_env(ctx).cwd, hook_types=tuple(hook_type or ())))
     return 0
+
+
+@app.command(name="run-hook")
+def run_hook(
+    ctx: typer.Context,
+    hook_type: Annotated[str, typer.Argument(help=HOOK_TYPE_HELP, metavar="TYPE")],
+    args: Annotated[
+        list[str] | None, typer.Argument(help="git's arguments to that hook.", metavar="[ARGS]...")
+    ] = None,
+    target: Annotated[str | None, typer.Option(help="auto | local | vagrant | ssh")] = None,
+    color: Annotated[str | None, typer.Option(help="auto | always | never")] = None,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Tracebacks and details.")] = False,
+) -> int:
+    """Run one git hook's linters as the installed hook does: `run-hook commit-msg FILE`,
+    `run-hook pre-push REMOTE URL < ref-lines`, `run-hook pre-commit`."""
+    from hostlint.check import CheckOptions
+    from hostlint.check import check as run_check
+    from hostlint.stages import hook_input
+
+    env = _env(ctx)
+    env.verbose = env.verbose or verbose
+    options = CheckOptions(target=target, color=color, hook=hook_type,
+                           hook_args=tuple(args or ()), hook_input=hook_input(hook_type))
+    return int(run_check(env, options))
 
 
 @app.command()

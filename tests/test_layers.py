@@ -34,7 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("targets.local", "targets.ssh", "targets.ssh.*"),
     ("targets.vagrant", "targets.vagrant.*"),  # an SSH target built from Vagrant's settings
     ("targets",),  # the registry
-    ("check", "explain", "hook"),
+    ("check", "explain", "hook", "stages"),
     ("cli", "__main__"),
 )
 
