@@ -3,6 +3,7 @@ the real sshd of tests/sshd.py and a `.vagrant/machines/...` record as Vagrant w
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -232,3 +233,20 @@ def test_an_rsync_synced_folder_is_named_once_per_check_and_in_detect(
     assert "rsync" not in hostlint("check", cwd=repo).stderr  # no terminal: no warning
     assert f"synced folder: the synced folder {guest} is of type rsync" in \
         hostlint("detect", cwd=repo).out
+
+
+def test_commit_msg_through_vagrant_reads_the_message_in_the_guest(
+        vagrant_repo: Setup, tmp_path: Path) -> None:
+    """Zulip's gitlint set-up: the commit-msg linter runs in the guest, which has no .git."""
+    log = tmp_path / "probe.log"
+    repo, guest = vagrant_repo(linter("hook_probe.py", str(log), "--reject", "WIP"),
+                               config='hooks = ["commit-msg"]\n')
+    assert hostlint("install", "--hook-type", "commit-msg", cwd=repo).code == 0
+    out = tmp_path / "out"
+    assert run_detached(["git", "commit", "-q", "-m", "WIP \xe9 $(x)"], cwd=repo, out=out) == 1
+    assert "message rejected: it contains WIP" in out.read_text()
+    assert run_detached(["git", "commit", "-q", "-m", "Good \xe9 $(x)"], cwd=repo, out=out) == 0, \
+        out.read_text()
+    last = json.loads(log.read_text().splitlines()[-1])
+    assert last["cwd"] == str(guest) and not (guest / ".git").exists()
+    assert bytes.fromhex(last["stdin"]) == bytes.fromhex(last["file"]) == "Good \xe9 $(x)\n".encode()
