@@ -66,7 +66,7 @@ def main_options(
 def check(
     ctx: typer.Context,
     paths: Annotated[list[str] | None, typer.Argument(help="Files to lint (default: staged files).")] = None,
-    target: Annotated[str | None, typer.Option(help="auto | local | vagrant | ssh")] = None,
+    target: Annotated[str | None, typer.Option(help="auto | local | vagrant | container | ssh")] = None,
     all_files: Annotated[bool, typer.Option("--all-files", help="Lint every tracked file.")] = False,
     color: Annotated[str | None, typer.Option(help="auto | always | never")] = None,
     advisory: Annotated[
@@ -166,7 +166,7 @@ def run_hook(
 @app.command()
 def detect(
     ctx: typer.Context,
-    target: Annotated[str | None, typer.Option(help="auto | local | vagrant | ssh")] = None,
+    target: Annotated[str | None, typer.Option(help="auto | local | vagrant | container | ssh")] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Tracebacks and details.")] = False,
 ) -> int:
     """Print the target `check` would use here, and every rule that led there."""

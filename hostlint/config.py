@@ -6,18 +6,16 @@ docs/ both read it, so they cannot drift apart.
 
 from __future__ import annotations
 
-import marshal
 import math
-import os
 import sys
-import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from hostlint.config_file import find
 from hostlint.errors import ConfigError, UsageError
 
-TARGETS = ("auto", "local", "vagrant", "ssh")
+TARGETS = ("auto", "local", "vagrant", "container", "ssh")
 ON_UNAVAILABLE = ("fail", "skip", "local")
 #: The git hooks hostlint installs and a linter may run in (``hooks``).
 HOOKS = ("pre-commit", "pre-merge-commit", "commit-msg", "prepare-commit-msg", "pre-push")
@@ -79,6 +77,7 @@ TOP_KEYS = (
         "changes to staged files are set aside for the run (saved in the git dir first) and put "
         "back afterwards. false: they lint the work tree as it is (a notice names such files)."),
     Key("vagrant", "table", None, "Vagrant target settings (below)."),
+    Key("container", "table", None, "Container target settings (below)."),
     Key("ssh", "table", None, "SSH target settings (below)."),
     Key("linters", "table", None, "Named linters, `[tool.hostlint.linters.NAME]`, each with "
         "`command`, `include`, `exclude`, `pass_filenames`, `hooks`; they run in parallel."),
@@ -91,6 +90,21 @@ VAGRANT_KEYS = (
         "folder from Vagrant's record, else `/vagrant`, plus the repository's path inside it)."),
 )
 
+CONTAINER_KEYS = (
+    Key("name", "string", None, "A container name or id. Without it (and without `service`), `auto` "
+        "looks for the container the devcontainer CLI labelled for this repository."),
+    Key("service", "string", None, "A Compose service of this repository's project: the container "
+        "Compose labelled with this repository as its working directory (`name` wins if both are set)."),
+    Key("engine", "string", None, "The engine's CLI (default: whichever is on PATH, docker first); "
+        "`DOCKER_HOST` and contexts apply as the CLI applies them.", choices=("docker", "podman")),
+    Key("root", "string", None, "The repository root inside the container (default: from the "
+        "container's bind mounts)."),
+    Key("user", "string", None, "The user the linters run as, as `exec --user` takes it (default: "
+        "`remoteUser` of a dev container, else the container's user)."),
+    Key("workdir", "string", None, "Where the command starts inside (default: `root`); file arguments "
+        "are then absolute paths inside the container."),
+)
+
 SSH_KEYS = (
     Key("host", "string", None, "An alias from ~/.ssh/config, or `[user@]host[:port]`."),
     Key("root", "string", None, "Path of the repository root on that host (required with "
@@ -100,6 +114,7 @@ SSH_KEYS = (
 SCHEMA: dict[str, tuple[Key, ...]] = {
     "": TOP_KEYS,
     "vagrant": VAGRANT_KEYS,
+    "container": CONTAINER_KEYS,
     "ssh": SSH_KEYS,
     "linters.NAME": LINTER_KEYS,
 }
@@ -117,6 +132,15 @@ class Linter(NamedTuple):
 class VagrantSettings(NamedTuple):
     machine: str | None = None
     root: str | None = None
+
+
+class ContainerSettings(NamedTuple):
+    name: str | None = None
+    service: str | None = None
+    engine: str | None = None
+    root: str | None = None
+    user: str | None = None
+    workdir: str | None = None
 
 
 class SshSettings(NamedTuple):
@@ -139,26 +163,8 @@ class Config(NamedTuple):
     persist: int = 600
     stash_unstaged: bool = True
     vagrant: VagrantSettings = VagrantSettings()
+    container: ContainerSettings = ContainerSettings()
     ssh: SshSettings = SshSettings()
-
-
-def find(root: Path) -> tuple[Path, dict[str, Any]]:
-    """The config file that applies in ``root`` and its hostlint table."""
-    dotfile = root / ".hostlint.toml"
-    if dotfile.is_file():
-        return dotfile, _table(dotfile, whole=True)
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
-        table = _table(pyproject, whole=False)
-        if table is not None:
-            if not isinstance(table, dict):
-                raise ConfigError(f"{pyproject}: [tool.hostlint] must be a table")
-            return pyproject, table
-    raise ConfigError(
-        f"no configuration in {root}",
-        hint="add [tool.hostlint] with `command = \"...\"` to pyproject.toml, or a "
-        ".hostlint.toml (see docs/configuration.md)",
-    )
 
 
 def load(root: Path) -> Config:
@@ -166,6 +172,7 @@ def load(root: Path) -> Config:
     where = "[tool.hostlint]" if path.name == "pyproject.toml" else "top level"
     _check_table(path, where, table, TOP_KEYS)
     vagrant = _subtable(path, table, "vagrant", VAGRANT_KEYS)
+    container = _subtable(path, table, "container", CONTAINER_KEYS)
     ssh = _subtable(path, table, "ssh", SSH_KEYS)
     if ssh.get("host") is not None and ssh.get("root") is None:
         raise ConfigError(f"{path}: [tool.hostlint.ssh] has `host` but no `root`",
@@ -183,6 +190,7 @@ def load(root: Path) -> Config:
         persist=table.get("persist", 600),
         stash_unstaged=table.get("stash_unstaged", True),
         vagrant=VagrantSettings(**vagrant),
+        container=ContainerSettings(**container),
         ssh=SshSettings(**ssh),
     )
 
@@ -217,68 +225,6 @@ def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise UsageError(f"{name}={value!r} is not allowed", hint=f"use one of: {', '.join(choices)}")
     return value
-
-
-def _table(path: Path, *, whole: bool) -> Any:
-    """The hostlint table of a file: the whole document, or its ``[tool.hostlint]`` (None
-    when absent). Parsed tables are cached by the file's identity, so a warm hook does not
-    import the TOML parser (a tenth of its start-up)."""
-    try:
-        stat = path.stat()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    key = (CACHE_VERSION, str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino, whole)
-    cache = _cache_file(path)
-    try:
-        cached_key, table = marshal.loads(cache.read_bytes())
-        if cached_key == key:
-            return table
-    except (OSError, ValueError, EOFError, TypeError):
-        pass
-    document = _read(path)
-    if whole:
-        table = document
-    else:
-        tool = document.get("tool")
-        table = tool.get("hostlint") if isinstance(tool, dict) else None
-    _store(cache, key, table)
-    return table
-
-
-CACHE_VERSION = 1
-
-
-def _cache_file(path: Path) -> Path:
-    from hostlint.environment import user_cache_dir
-
-    name = f"{zlib.crc32(os.fsencode(path)):08x}.marshal"
-    return user_cache_dir(os.environ) / "config" / name
-
-
-def _store(cache: Path, key: tuple[Any, ...], table: Any) -> None:
-    try:
-        data = marshal.dumps((key, table))  # ValueError for TOML dates: then no cache
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        partial = cache.with_name(f"{cache.name}.{os.getpid()}")
-        partial.write_bytes(data)
-        os.replace(partial, cache)
-    except (OSError, ValueError):
-        pass
-
-
-def _read(path: Path) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on 3.10 only
-        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
-    try:
-        with path.open("rb") as f:
-            return dict(tomllib.load(f))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}", hint="fix the file's syntax "
-                          "(TOML files are UTF-8)") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
 
 
 def _subtable(path: Path, table: dict[str, Any], name: str, keys: tuple[Key, ...]) -> dict[str, Any]:
@@ -382,6 +328,7 @@ def reference() -> str:
     """docs/configuration.md's key tables, generated from ``SCHEMA`` (a test keeps the
     document and the model equal: run ``python -m hostlint.config > docs/configuration.md``)."""
     titles = {"": "[tool.hostlint]", "vagrant": "[tool.hostlint.vagrant]",
+              "container": "[tool.hostlint.container]",
               "ssh": "[tool.hostlint.ssh]", "linters.NAME": "[tool.hostlint.linters.NAME]"}
     out = [
         "# Configuration reference",

@@ -24,6 +24,8 @@ class Facts(NamedTuple):
     vagrant_machine: str | None  # the machine rule 3 would use
     vagrant_cli: str | None
     ssh_host: str | None
+    container: str | None = None  # how rule 4 found the container (None: it did not)
+    container_saw: str = "not looked at"
 
 
 class Rule(NamedTuple):
@@ -41,7 +43,7 @@ class Decision(NamedTuple):
 def gather(config: Config, env: Environment, root: Path) -> Facts:
     project = find_project(root, env.environ)
     here = str(root.resolve())
-    configured = [r for r in (config.vagrant.root, config.ssh.root) if r]
+    configured = [r for r in (config.vagrant.root, config.container.root, config.ssh.root) if r]
     guest = next((r for r in configured if os.path.realpath(r) == here), None)
     machine = None
     if project is not None and project.machines and config.target in ("auto", "vagrant"):
@@ -53,6 +55,10 @@ def gather(config: Config, env: Environment, root: Path) -> Facts:
     framework_env = None
     if virtual_env and env.environ.get("PRE_COMMIT") == "1" and _same(virtual_env, sys.prefix):
         virtual_env, framework_env = None, virtual_env
+    vagrant_cli = which("vagrant", env.environ) if project is not None else None
+    container: tuple[str | None, str] = (None, "not looked at")
+    if config.target == "auto" and not (virtual_env or guest or (machine and vagrant_cli)):
+        container = container_facts(config, env, root)  # rule 4 is reached: only then
     return Facts(
         target=config.target,
         target_source=config.target_source,
@@ -61,9 +67,52 @@ def gather(config: Config, env: Environment, root: Path) -> Facts:
         guest_root=guest,
         vagrant_project=project,
         vagrant_machine=machine,
-        vagrant_cli=which("vagrant", env.environ) if project is not None else None,
+        vagrant_cli=vagrant_cli,
         ssh_host=config.ssh.host,
+        container=container[0],
+        container_saw=container[1],
     )
+
+
+DEVCONTAINER_FILES = (".devcontainer/devcontainer.json", ".devcontainer.json")
+COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+
+
+def container_files(root: Path) -> tuple[str, ...]:
+    """The devcontainer and compose files in the repository root (a few ``stat`` calls)."""
+    return tuple(f for f in (*DEVCONTAINER_FILES, *COMPOSE_FILES) if os.path.isfile(root / f))
+
+
+def has_devcontainer(files: tuple[str, ...]) -> bool:
+    return any(f in DEVCONTAINER_FILES for f in files)
+
+
+def container_facts(config: Config, env: Environment, root: Path) -> tuple[str | None, str]:
+    """Rule 4: (how the container was found or configured, or None; what was seen). The
+    engine is asked only when the repository has a devcontainer or compose file or a
+    ``[tool.hostlint.container]`` table, and then only until a check has cached the answer."""
+    files = container_files(root)
+    settings = config.container
+    if not files and settings == type(settings)():  # no devcontainer, compose file or table
+        return None, "no devcontainer or compose file, no [tool.hostlint.container]"
+    from hostlint import container_engine as engine  # only here: others pay nothing
+
+    if settings.name:
+        return f"[tool.hostlint.container] name = {settings.name!r}", "configured by name"
+    here = ", ".join(files) if files else "[tool.hostlint.container]"
+    if not settings.service and not has_devcontainer(files):
+        return None, (f"{here}, but no [tool.hostlint.container] service naming the Compose "
+                      "service to lint in")
+    try:
+        found = engine.cached(root, settings, env.environ) or engine.find(
+            root, settings, env.environ, timeout=config.connect_timeout,
+            devcontainer=has_devcontainer(files))
+    except engine.EngineError as exc:
+        return None, f"{here}; the engine could not be asked: {exc.message}"
+    if found is None:
+        return None, f"{here}, but no container is labelled for this repository"
+    state = "running" if found.running else "not running"
+    return found.how, f"{here}; container {found.name} ({state}) by {found.how}"
 
 
 def _same(a: str, b: str) -> bool:
@@ -101,12 +150,15 @@ def decide(facts: Facts) -> Decision:
                   "vagrant" if facts.vagrant_machine and facts.vagrant_cli else None)
     if chosen:
         return chosen
-    chosen = rule(4, "SSH host configured",
+    chosen = rule(4, "dev container", facts.container_saw, "container" if facts.container else None)
+    if chosen:
+        return chosen
+    chosen = rule(5, "SSH host configured",
                   f"[tool.hostlint.ssh] host = {facts.ssh_host!r}" if facts.ssh_host
                   else "no [tool.hostlint.ssh] host", "ssh" if facts.ssh_host else None)
     if chosen:
         return chosen
-    result = rule(5, "fallback", "nothing above applied", "local")
+    result = rule(6, "fallback", "nothing above applied", "local")
     assert result is not None
     return result
 

@@ -28,10 +28,11 @@ PACKAGE = Path(hostlint.__file__).parent
 #: to ``hostlint``; ``""`` is the package itself, ``x.*`` every module of package ``x``.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("", "errors", "status", "environment"),
-    ("config", "git", "files", "vagrant_record", "patch", "staging"),
+    ("config", "config_file", "git", "files", "vagrant_record", "patch", "staging", "container_engine"),
     ("detect", "stream"),
     ("targets.base",),
-    ("targets.local", "targets.ssh", "targets.ssh.*"),
+    ("targets.local", "targets.ssh", "targets.ssh.*", "targets.container",
+     "targets.container.*"),
     ("targets.vagrant", "targets.vagrant.*"),  # an SSH target built from Vagrant's settings
     ("targets",),  # the registry
     ("check", "explain", "hook", "stages"),

@@ -16,6 +16,7 @@ KINDS = {
     "local": "hostlint.targets.local",
     "ssh": "hostlint.targets.ssh",
     "vagrant": "hostlint.targets.vagrant",
+    "container": "hostlint.targets.container",
 }
 
 #: Where ``on_unavailable = "local"`` runs the linters instead. This target is this machine,

@@ -91,10 +91,11 @@ def _stdin(data: bytes) -> int:
 
 class PtyProcess:
     """One local linter: its own session and process group, stdin the invocation's bytes
-    then end-of-file, stdout and stderr the pty's slave."""
+    then end-of-file, stdout and stderr the pty's slave (or ``stderr``: the container target
+    keeps the engine CLI's own complaints apart from the linter's output)."""
 
     def __init__(self, argv: list[str], *, cwd: Path, environ: Mapping[str, str],
-                 stdin: bytes = b"") -> None:
+                 stdin: bytes = b"", stderr: int | None = None) -> None:
         self._master, slave = _open_pty()
         source = -1
         try:
@@ -102,8 +103,9 @@ class PtyProcess:
             if source >= 0:
                 os.lseek(source, 0, os.SEEK_SET)
             self._proc = subprocess.Popen(
-                argv, cwd=cwd, env=environ, stdin=source, stdout=slave,
-                stderr=slave, start_new_session=True, close_fds=True,
+                argv, cwd=cwd, env=environ, stdin=source,
+                stdout=slave, stderr=slave if stderr is None else stderr,
+                start_new_session=True, close_fds=True,
             )
         except BaseException:
             os.close(self._master)

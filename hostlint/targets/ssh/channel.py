@@ -5,20 +5,14 @@ so the target never has to see the host's ``.git``."""
 
 from __future__ import annotations
 
-import shlex
-
 from hostlint.errors import ConnectFailed
+from hostlint.targets.base import PUT_SCRIPT, take_script
 from hostlint.targets.ssh.connection import Connection
 from hostlint.targets.ssh.transport import load_paramiko
 
 load_paramiko()  # done already by importing transport; it must come before `import paramiko`
 
 import paramiko  # noqa: E402
-
-#: Makes a private file under the target's temporary directory, fills it from stdin, prints
-#: its path. Nothing of the data is ever part of the command.
-PUT = ('umask 077 && f=$(mktemp "${TMPDIR:-/tmp}/hostlint.XXXXXXXX") && cat > "$f" && '
-       'printf %s "$f"')
 
 
 def quick(connection: Connection, command: str) -> tuple[int | None, bytes]:
@@ -69,10 +63,9 @@ def exchange(connection: Connection, command: str, data: bytes = b"") -> bytes:
 
 def put(connection: Connection, data: bytes) -> str:
     """A new private file on the target holding ``data``; its path."""
-    return exchange(connection, PUT, data).decode(errors="surrogateescape")
+    return exchange(connection, PUT_SCRIPT, data).decode(errors="surrogateescape")
 
 
 def take(connection: Connection, path: str) -> bytes:
     """The bytes of the file at ``path`` on the target, which is then removed."""
-    quoted = shlex.quote(path)
-    return exchange(connection, f"cat -- {quoted} && rm -f -- {quoted}")
+    return exchange(connection, take_script(path))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from hostlint.environment import terminal_size
 from hostlint.errors import ConnectFailed
 from hostlint.status import RunResult
-from hostlint.targets.base import Invocation, Process, split
+from hostlint.targets.base import Invocation, Process, split, stdin_prefix
 from hostlint.targets.ssh import channel as files
 from hostlint.targets.ssh.channel import quick
 from hostlint.targets.ssh.connect import connect
@@ -49,10 +49,9 @@ def remote_command(root: str, invocation: Invocation, stdin: str = "/dev/null") 
     put there first (removed once open), into the root, the invocation's variables exported,
     then the configured command verbatim with every file name quoted as one word."""
     words = [invocation.command, *(shlex.quote(name) for name in invocation.files)]
-    source = "/dev/null" if stdin == "/dev/null" else shlex.quote(stdin)
-    unlink = "" if stdin == "/dev/null" else f"rm -f -- {source}; "
+    source = "exec </dev/null; " if stdin == "/dev/null" else stdin_prefix(stdin)
     export = "".join(f"export {name}={shlex.quote(value)}; " for name, value in invocation.environ)
-    return (f"stty -opost -echo 2>/dev/null; exec <{source}; {unlink}cd -- {_quote_root(root)} "
+    return (f"stty -opost -echo 2>/dev/null; {source}cd -- {_quote_root(root)} "
             f"|| exit {ROOT_FAILED}; {export}" + " ".join(words))
 
 
