@@ -30,7 +30,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("", "errors", "status", "environment"),
     ("config", "config_file", "git", "files", "vagrant_record", "patch", "staging", "container_engine"),
     ("detect", "stream"),
-    ("targets.base",),
+    ("targets.base", "targets.posix"),
     ("targets.local", "targets.ssh", "targets.ssh.*", "targets.container",
      "targets.container.*"),
     ("targets.vagrant", "targets.vagrant.*"),  # an SSH target built from Vagrant's settings

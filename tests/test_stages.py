@@ -18,7 +18,7 @@ from tests.hook_helpers import (
     commit_files,
     probe_repo,
 )
-from tests.utils import NON_UTF8, child_env, git, hostlint, hostlint_argv
+from tests.utils import NON_UTF8, child_env, git, hostlint, hostlint_argv, run_detached
 
 ZERO = "0" * 40
 
@@ -184,3 +184,19 @@ def test_run_hook_refuses_an_unknown_hook_type(tmp_path: Path) -> None:
     probe = probe_repo(tmp_path, "local", {"push": ()}, hooks={"push": '["pre-push"]'})
     result = hostlint("run-hook", "post-commit", cwd=probe.root)
     assert result.code == 2 and "post-commit" in result.stderr
+
+
+def test_pre_merge_commit_runs_the_pre_commit_linters_and_its_own(tmp_path: Path) -> None:
+    probe = probe_repo(tmp_path, "local", {"lint": (), "merges": (), "push": ()},
+                       hooks={"lint": '["pre-commit"]', "merges": '["pre-merge-commit"]',
+                              "push": '["pre-push"]'})
+    git(probe.root, "checkout", "-q", "-b", "feature")
+    commit_files(probe.root, "f.py")
+    git(probe.root, "checkout", "-q", "main")
+    commit_files(probe.root, "m.py")
+    probe.install("pre-merge-commit")
+    out = tmp_path / "out"
+    code = run_detached(["git", "merge", "-q", "--no-ff", "-m", "merge", "feature"],
+                        cwd=probe.root, out=out)
+    assert code == 0, out.read_text()
+    assert [args_of(r) for r in probe.records()] == [["f.py"], ["f.py"]]

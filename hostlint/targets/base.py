@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import select
-import shlex
 import threading
 import time
 from collections.abc import Callable
@@ -221,24 +220,6 @@ def read_output(process: Process, sink: Sink, *, cancel: int | None = None, tick
         sink.flush()
 
 
-#: ``put_file`` on a target with a POSIX shell: a private file under its temporary
-#: directory, filled from stdin, its path printed. The data never is part of a command.
-PUT_SCRIPT = ('umask 077 && f=$(mktemp "${TMPDIR:-/tmp}/hostlint.XXXXXXXX") && cat > "$f" && '
-              'printf %s "$f"')
-
-
-def take_script(path: str) -> str:
-    """``take_file`` on a target with a POSIX shell: print the file, then remove it."""
-    quoted = shlex.quote(path)
-    return f"cat -- {quoted} && rm -f -- {quoted}"
-
-
-def stdin_prefix(path: str) -> str:
-    """Shell text that makes the file ``put_file`` wrote the script's stdin, removed once open."""
-    quoted = shlex.quote(path)
-    return f"exec <{quoted}; rm -f -- {quoted}; "
-
-
 def split(
     invocation: Invocation, *, limit: int, fixed: int, cost: Callable[[str], int]
 ) -> list[Invocation]:
@@ -251,5 +232,5 @@ def split(
     ]
 
 
-__all__ = ["PUT_SCRIPT", "Cancel", "Context", "Invocation", "Process", "Target", "TargetModule",
-           "pump", "read_output", "run", "split", "stdin_prefix", "take_script"]
+__all__ = ["Cancel", "Context", "Invocation", "Process", "Target", "TargetModule", "pump",
+           "read_output", "run", "split"]

@@ -10,17 +10,10 @@ import threading
 from hostlint.container_engine import Container, EngineError, engine_failure, find, forget
 from hostlint.detect import container_files, has_devcontainer
 from hostlint.files import local_arg_limit, local_cost
-from hostlint.targets.base import (
-    PUT_SCRIPT,
-    Context,
-    Invocation,
-    Process,
-    split,
-    stdin_prefix,
-    take_script,
-)
+from hostlint.targets.base import Context, Invocation, Process, split
 from hostlint.targets.container.process import ContainerProcess
 from hostlint.targets.container.script import DEFAULT_TERM, encode, is_utf8, wrapper
+from hostlint.targets.posix import PUT_SCRIPT, stdin_prefix, take_script
 
 
 class ContainerTarget:

@@ -6,7 +6,7 @@ so the target never has to see the host's ``.git``."""
 from __future__ import annotations
 
 from hostlint.errors import ConnectFailed
-from hostlint.targets.base import PUT_SCRIPT, take_script
+from hostlint.targets.posix import PUT_SCRIPT, take_script
 from hostlint.targets.ssh.connection import Connection
 from hostlint.targets.ssh.transport import load_paramiko
 

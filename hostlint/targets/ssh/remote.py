@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 from hostlint.environment import terminal_size
 from hostlint.errors import ConnectFailed
 from hostlint.status import RunResult
-from hostlint.targets.base import Invocation, Process, split, stdin_prefix
+from hostlint.targets.base import Invocation, Process, split
+from hostlint.targets.posix import stdin_prefix
 from hostlint.targets.ssh import channel as files
 from hostlint.targets.ssh.channel import quick
 from hostlint.targets.ssh.connect import connect
