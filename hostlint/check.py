@@ -19,6 +19,7 @@ from hostlint import detect, files, git, stages, staging, targets
 from hostlint.config import Config, Linter
 from hostlint.environment import Environment
 from hostlint.errors import Interrupted, TargetUnavailable, UsageError, exit_status
+from hostlint.fsutil import create_private
 from hostlint.status import ExitCode, RunResult, exit_code
 from hostlint.stream import Held, Sink, close, output_stack
 from hostlint.targets.base import Cancel, Invocation, Target, run
@@ -124,23 +125,16 @@ def check(env: Environment, options: CheckOptions) -> int:
         env.message(timer.report())
     code = exit_code((job.result for job in jobs), advisory=config.advisory)
     if any(not job.result.ok for job in jobs):
-        if config.advisory:
+        if config.advisory and code == ExitCode.OK:
             env.message("advisory: linters reported problems; the commit is not blocked")
         if not env.is_tty:
             env.message(f"full output in {repo.common_dir / LAST_LOG}")
     return code
 
 
-#: Exit statuses the shell itself gives, and what they mean for a linter's command.
-SHELL_STATUS = {
-    127: "command not found",
-    126: "command found but not executable",
-}
-
-
 def _explain(job: Job, target: Target, env: Environment) -> None:
     """One line when the shell, not the linter, failed (127: not found, 126: not executable)."""
-    what = SHELL_STATUS.get(job.result.returncode) if job.result.signal is None else None
+    what = job.result.not_run
     if what:
         env.message(f"{job.linter.name}: {what} on the {target.name} target "
                     f"(exit {job.result.returncode}); check `command` and the PATH of the "
@@ -150,17 +144,15 @@ def _explain(job: Job, target: Target, env: Environment) -> None:
 def collect_files(root: Path, cwd: Path, options: CheckOptions,
                   chosen: Sequence[str] | None = None) -> list[str]:
     """Staged files (default), tracked files (``--all-files``), the given paths, or those a
-    hook chose that exist (pushed files), relative to the repository root; directories
-    (submodules) are never passed."""
+    hook chose (pushed files) that are still here, relative to the repository root;
+    submodules are never passed (git leaves them out by their mode)."""
     if chosen is not None:
-        names = [n for n in chosen if os.path.lexists(root / n)]
-    elif options.all_files:
-        names = git.tracked_files(root)
-    elif options.paths:
-        names = _explicit(root, cwd, options.paths)
-    else:
-        names = git.staged_files(root)
-    return [n for n in names if os.path.islink(root / n) or not os.path.isdir(root / n)]
+        return [n for n in chosen if os.path.islink(root / n) or os.path.isfile(root / n)]
+    if options.all_files:
+        return git.tracked_files(root)
+    if options.paths:
+        return _explicit(root, cwd, options.paths)
+    return git.staged_files(root)
 
 
 def _explicit(root: Path, cwd: Path, paths: Sequence[str]) -> list[str]:
@@ -204,7 +196,7 @@ def plan(config: Config, names: list[str], options: CheckOptions, env: Environme
         selected = files.select(names, linter.include, linter.exclude)
         if not selected and stage.message is None:
             continue
-        args = tuple(selected) if linter.pass_filenames else ()
+        args = files.arguments(selected) if linter.pass_filenames else ()
         jobs.append(Job(linter, [Invocation(linter.command, args, stage.stdin, stage.environ)]))
     return jobs
 
@@ -378,7 +370,7 @@ def _last_log(common_dir: Path) -> Iterator[BinaryIO]:
     partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
     try:
         path.parent.mkdir(exist_ok=True)
-        log: BinaryIO = open(partial, "wb")  # noqa: SIM115
+        log = create_private(partial)
     except OSError:
         with open(os.devnull, "wb") as devnull:
             yield devnull

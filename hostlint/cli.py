@@ -86,6 +86,7 @@ def check(
 
     env = _env(ctx)
     env.verbose = env.verbose or verbose
+    env.require_stdout()
     options = CheckOptions(
         paths=tuple(paths or ()),
         all_files=all_files,
@@ -176,8 +177,32 @@ def detect(
     env = _env(ctx)
     env.verbose = env.verbose or verbose
     staging.recover_here(env)
+    env.require_stdout()
     env.stdout.write(detect_report(env, target=target).encode())
     env.stdout.flush()
+    return 0
+
+
+@app.command()
+def stop(
+    ctx: typer.Context,
+    current: Annotated[
+        bool, typer.Option("--current", help="Only the warm connection of the target `check` "
+                           "would use here.")
+    ] = False,
+) -> int:
+    """End this user's warm connections (the background keepers of SSH connections)."""
+    from hostlint import keeper
+    from hostlint.explain import warm_connection
+
+    env = _env(ctx)
+    only = warm_connection(env) if current else None
+    if current and only is None:
+        env.message("this repository's target keeps no connection: nothing to stop")
+        return 0
+    ended = keeper.stop(env.environ, only=only)
+    env.message(f"stopped {len(ended)} warm connection{'' if len(ended) == 1 else 's'}"
+                + "".join(f"\n  {k.name} ({k.spec}), keeper pid {k.pid}" for k in ended))
     return 0
 
 

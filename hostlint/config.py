@@ -31,25 +31,32 @@ class Key(NamedTuple):
     doc: str
     choices: tuple[str, ...] = ()
     minimum: float | None = None
+    maximum: float | None = None
 
     def allowed(self) -> str:
         if self.choices:
             return ("a list of: " if self.kind == "strings" else "") + " | ".join(self.choices)
-        return {
-            "string": "a string",
+        text = {
+            "string": "a non-empty string without NUL" if self.name == "command"
+            else "a string without NUL",
             "boolean": "true or false",
             "number": "a number",
             "integer": "an integer",
-            "strings": "a list of strings",
+            "strings": "a list of strings without NUL",
             "table": "a table",
-        }[self.kind] + (f" >= {self.minimum:g}" if self.minimum is not None else "")
+        }[self.kind]
+        if self.minimum is not None and self.maximum is not None:
+            return f"{text} from {self.minimum:g} to {self.maximum:g}"
+        return text + (f" >= {self.minimum:g}" if self.minimum is not None else "")
 
 
 LINTER_KEYS = (
     Key("command", "string", None, "Run by the target's shell from the repository root; file "
         "paths are appended, each quoted as one argument."),
     Key("include", "strings", ["*"], "Glob patterns (gitignore habits) a file must match to be "
-        "passed. A pattern without `/` matches the name in any directory."),
+        "passed. A pattern without `/` matches the name in any directory; one with `/` the "
+        "path from the repository root (`src/*.py`, not `./src/*.py`); `**` spans "
+        "directories; `[...]` classes include POSIX ones (`[[:alpha:]]`). Case-sensitive."),
     Key("exclude", "strings", [], "Glob patterns of files never passed."),
     Key("pass_filenames", "boolean", True, "false: run the command once with no file "
         "arguments (still only when some file matches `include`)."),
@@ -66,13 +73,15 @@ TOP_KEYS = (
         "commit (never hides exit 2 or 3)."),
     Key("on_unavailable", "string", "fail", "When the target cannot be used: `fail` (exit 3), "
         "`skip` (warn, exit 0) or `local` (warn, run locally).", choices=ON_UNAVAILABLE),
-    Key("connect_timeout", "number", 10, "Seconds to reach a remote target.", minimum=0.1),
+    Key("connect_timeout", "number", 10, "Seconds to reach a remote target.", minimum=0.1,
+        maximum=3600),
     Key("alive_timeout", "number", 30, "Seconds of silence from a remote target (keepalives "
-        "unanswered) before it counts as lost.", minimum=1),
+        "unanswered) before it counts as lost.", minimum=1, maximum=86400),
     Key("jobs", "integer", None, "How many linters run at once (default: all of them).",
-        minimum=1),
-    Key("persist", "integer", 600, "Seconds a warm connection is kept (reserved: warm "
-        "connections are not built yet; accepted and ignored).", minimum=0),
+        minimum=1, maximum=1000),
+    Key("persist", "integer", 600, "Seconds of idleness after which a warm connection (the "
+        "background keeper of a remote target's SSH connection) ends; `0`: none is kept. "
+        "`hostlint stop` ends them at once.", minimum=0, maximum=604800),
     Key("stash_unstaged", "boolean", True, "true: the linters see the staged content: unstaged "
         "changes to staged files are set aside for the run (saved in the git dir first) and put "
         "back afterwards. false: they lint the work tree as it is (a notice names such files)."),
@@ -248,6 +257,7 @@ def _linters(path: Path, table: dict[str, Any]) -> tuple[Linter, ...]:
         raise ConfigError(f"{path}: [tool.hostlint.linters] is empty", hint="add a linter table")
     linters = []
     for name, body in named.items():
+        _check_name(path, name)
         where = f"[tool.hostlint.linters.{name}]"
         _check_table(path, where, body, LINTER_KEYS)
         if "command" not in body:
@@ -255,6 +265,14 @@ def _linters(path: Path, table: dict[str, Any]) -> tuple[Linter, ...]:
                               hint="set command = \"...\"")
         linters.append(_linter(name, {**defaults, **body}))
     return tuple(linters)
+
+
+def _check_name(path: Path, name: str) -> None:
+    """A linter's name is printed in headers and one-line messages and given to ``SKIP``."""
+    if not name or name != name.strip() or "," in name or not name.isprintable():
+        raise ConfigError(f"{path}: [tool.hostlint.linters] linter name {name!r} is not allowed",
+                          hint="use a non-empty name of printable characters without commas or "
+                          "surrounding spaces (SKIP=name,name must be able to name it)")
 
 
 def _linter(name: str, body: dict[str, Any]) -> Linter:
@@ -278,8 +296,8 @@ def _check_table(path: Path, where: str, table: Any, keys: tuple[Key, ...]) -> N
             raise ConfigError(f"{path}: {where} unknown key {name!r}",
                               hint=f"allowed keys: {', '.join(known)}")
         if not _valid(key, value):
-            raise ConfigError(f"{path}: {where} key {name!r} has {_tomltype(value)} {value!r}",
-                              hint=f"allowed: {key.allowed()}")
+            raise ConfigError(f"{path}: {where} key {name!r} has {_tomltype(value)} "
+                              f"{_shown(value)}", hint=f"allowed: {key.allowed()}")
         if name in ("include", "exclude"):
             _check_patterns(path, where, name, value)
 
@@ -294,8 +312,13 @@ def _check_patterns(path: Path, where: str, name: str, patterns: list[str]) -> N
             compile_pattern(pattern)
         except PatternError as exc:
             raise ConfigError(f"{path}: {where} key {name!r} has an invalid pattern {pattern!r} "
-                              f"({exc})", hint="fix the glob (a `[...]` range must go upwards)"
-                              ) from None
+                              f"({exc})", hint="fix the glob (a `[...]` range must go upwards; "
+                              "classes are [:alpha:], [:digit:], [:space:], ...)") from None
+        if set(pattern.strip("/").split("/")) & {"", ".", ".."}:
+            raise ConfigError(f"{path}: {where} key {name!r} pattern {pattern!r} can never match "
+                              "(git paths have no empty, `.` or `..` parts)",
+                              hint="write paths from the repository root, e.g. src/*.py, not "
+                              "./src/*.py")
 
 
 def _valid(key: Key, value: Any) -> bool:
@@ -303,17 +326,28 @@ def _valid(key: Key, value: Any) -> bool:
         return isinstance(value, dict)
     if key.kind == "strings":
         return isinstance(value, list) and all(
-            isinstance(item, str) and (not key.choices or item in key.choices) for item in value)
+            isinstance(item, str) and "\0" not in item
+            and (not key.choices or item in key.choices) for item in value)
     if key.kind == "boolean":
         return isinstance(value, bool)
     if key.kind == "string":
-        return isinstance(value, str) and (not key.choices or value in key.choices) and (
-            key.name != "command" or bool(value.strip())
-        )
+        return isinstance(value, str) and "\0" not in value and (
+            not key.choices or value in key.choices) and (
+            key.name != "command" or bool(value.strip()))
     numeric = (int,) if key.kind == "integer" else (int, float)
     if isinstance(value, bool) or not isinstance(value, numeric) or not math.isfinite(value):
         return False
-    return key.minimum is None or value >= key.minimum
+    return (key.minimum is None or value >= key.minimum) and (
+        key.maximum is None or value <= key.maximum)
+
+
+def _shown(value: Any) -> str:
+    """A value as an error line shows it: short, and safe however deeply it nests."""
+    import reprlib  # only on the way to an error
+
+    shown = reprlib.Repr()
+    shown.maxstring = shown.maxother = 80
+    return shown.repr(value)
 
 
 def _tomltype(value: Any) -> str:

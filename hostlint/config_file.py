@@ -1,6 +1,6 @@
 """Which file holds hostlint's configuration, and its hostlint table: ``.hostlint.toml`` (the
-whole document) or ``pyproject.toml``'s ``[tool.hostlint]``. Parsed tables are cached by the
-file's identity, so a warm hook does not import the TOML parser."""
+whole document) or ``pyproject.toml``'s ``[tool.hostlint]``. Parsed tables are cached keyed on
+the file's bytes, so a warm hook does not import the TOML parser."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hostlint.errors import ConfigError
+from hostlint.fsutil import create_private
 
 
 def find(root: Path) -> tuple[Path, dict[str, Any]]:
@@ -35,13 +36,14 @@ def find(root: Path) -> tuple[Path, dict[str, Any]]:
 
 def _table(path: Path, *, whole: bool) -> Any:
     """The hostlint table of a file: the whole document, or its ``[tool.hostlint]`` (None
-    when absent). Parsed tables are cached by the file's identity, so a warm hook does not
+    when absent). Parsed tables are cached keyed on the file's very bytes (not its mtime:
+    a same-size rewrite with the mtime restored is read again), so a warm hook does not
     import the TOML parser (a tenth of its start-up)."""
     try:
-        stat = path.stat()
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    key = (CACHE_VERSION, str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino, whole)
+    key = (CACHE_VERSION, str(path), whole, data)
     cache = _cache_file(path)
     try:
         cached_key, table = marshal.loads(cache.read_bytes())
@@ -49,7 +51,7 @@ def _table(path: Path, *, whole: bool) -> Any:
             return table
     except (OSError, ValueError, EOFError, TypeError):
         pass
-    document = _read(path)
+    document = _parse(path, data)
     if whole:
         table = document
     else:
@@ -59,7 +61,7 @@ def _table(path: Path, *, whole: bool) -> Any:
     return table
 
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 
 def _cache_file(path: Path) -> Path:
@@ -74,22 +76,23 @@ def _store(cache: Path, key: tuple[Any, ...], table: Any) -> None:
         data = marshal.dumps((key, table))  # ValueError for TOML dates: then no cache
         cache.parent.mkdir(parents=True, exist_ok=True)
         partial = cache.with_name(f"{cache.name}.{os.getpid()}")
-        partial.write_bytes(data)
+        with create_private(partial) as f:
+            f.write(data)
         os.replace(partial, cache)
     except (OSError, ValueError):
         pass
 
 
-def _read(path: Path) -> dict[str, Any]:
+def _parse(path: Path, data: bytes) -> dict[str, Any]:
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on 3.10 only
         import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
     try:
-        with path.open("rb") as f:
-            return dict(tomllib.load(f))
+        return dict(tomllib.loads(data.decode()))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}", hint="fix the file's syntax "
                           "(TOML files are UTF-8)") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: arrays or tables nested too deeply",
+                          hint="no hostlint setting nests more than two levels") from None

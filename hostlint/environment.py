@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from collections.abc import Mapping
@@ -54,8 +55,12 @@ class Environment:
         stdout_isatty: bool | None = None,
         verbose: bool = False,
     ) -> None:
-        self.stdout: BinaryIO = stdout if stdout is not None else sys.stdout.buffer
-        self.stderr: TextIO = stderr if stderr is not None else sys.stderr
+        #: hostlint was started with stdout closed (``>&-``): Python's ``sys.stdout`` is None.
+        self.stdout_closed = stdout is None and sys.stdout is None
+        self.stdout: BinaryIO = stdout if stdout is not None else (
+            io.BytesIO() if sys.stdout is None else sys.stdout.buffer)
+        self.stderr: TextIO = stderr if stderr is not None else (
+            io.StringIO() if sys.stderr is None else sys.stderr)  # 2>&-: messages go nowhere
         self.environ: Mapping[str, str] = dict(os.environ) if environ is None else environ
         self.cwd = cwd if cwd is not None else Path.cwd()
         self.verbose = verbose
@@ -65,6 +70,14 @@ class Environment:
             except (OSError, ValueError, AttributeError):
                 stdout_isatty = False
         self.stdout_isatty = stdout_isatty
+
+    def require_stdout(self) -> None:
+        """For commands whose output is the point (``check``, ``detect``): a closed stdout
+        is a usage error before anything runs."""
+        if self.stdout_closed:
+            raise UsageError("stdout is closed: there is nowhere to show the linters' output",
+                             hint="run hostlint with stdout open (redirect it to /dev/null to "
+                             "discard the output)")
 
     @property
     def is_tty(self) -> bool:

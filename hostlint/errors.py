@@ -22,7 +22,15 @@ class HostlintError(Exception):
 
     def line(self) -> str:
         """The one line shown to the user: what failed, where, and what to do."""
-        return f"hostlint: {self.message}" + (f"; {self.hint}" if self.hint else "")
+        return one_line(f"hostlint: {self.message}" + (f"; {self.hint}" if self.hint else ""))
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters (a newline in a path, an escape sequence in a name)
+    shown as escapes, so a message stays one line and cannot drive the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 class UsageError(HostlintError):
@@ -93,8 +101,8 @@ def exit_status(exc: BaseException) -> tuple[str | None, int]:
         return "hostlint: interrupted (SIGINT)", ExitCode.SIGINT
     if isinstance(exc, BrokenPipeError):
         return "hostlint: output closed early (broken pipe)", ExitCode.FINDINGS
-    return (f"hostlint: internal error: {type(exc).__name__}: {exc}; "
-            "this is a bug in hostlint, run with -v for the traceback"), ExitCode.BUG
+    return one_line(f"hostlint: internal error: {type(exc).__name__}: {exc}; "
+                    "this is a bug in hostlint, run with -v for the traceback"), ExitCode.BUG
 
 
 #: Endings whose traceback says nothing (a signal, a translated framework exit).

@@ -61,9 +61,19 @@ def hooks_dir(root: Path) -> Path:
     return Path(os.fsdecode(out.strip()))
 
 
+#: The index mode of a submodule (a "gitlink"): a commit, not a file a linter could read.
+GITLINK = "160000"
+
+
 def staged_files(root: Path) -> list[str]:
-    """Files the commit will record, from the index git gave this process (GIT_INDEX_FILE)."""
-    return _zsplit(_git(("diff", "--cached", "--name-only", "-z", "--diff-filter=ACMR"), root))
+    """Files the commit will record, from the index git gave this process (GIT_INDEX_FILE):
+    added, copied, modified, renamed and type-changed (a symlink that became a file) entries,
+    by their new names; never submodules. The modes come from the index, not the work tree."""
+    out = _git(("diff", "--cached", "--raw", "-z", "--no-renames", "--no-ext-diff",
+                "--diff-filter=ACMRT"), root)
+    fields = out.split(b"\0")[:-1]  # ":oldmode newmode oldsha newsha status", path, ...
+    return [os.fsdecode(name) for meta, name in zip(fields[::2], fields[1::2], strict=True)
+            if meta.split(b" ")[1] != GITLINK.encode()]
 
 
 def pushed_files(root: Path, remote: str, local_sha: str, remote_sha: str) -> list[str]:
@@ -93,8 +103,13 @@ def _exists(root: Path, sha: str) -> bool:
 
 
 def tracked_files(root: Path, paths: Sequence[str] = ()) -> list[str]:
-    """Every tracked file (``--all-files``), or those under ``paths``."""
-    return _zsplit(_git(("ls-files", "-z", "--", *paths), root))
+    """Every tracked file (``--all-files``), or those under ``paths``; never submodules."""
+    names: dict[str, None] = {}
+    for entry in _git(("ls-files", "-s", "-z", "--", *paths), root).split(b"\0"):
+        meta, _, name = entry.partition(b"\t")
+        if name and not meta.startswith(GITLINK.encode()):
+            names[os.fsdecode(name)] = None  # an unmerged path has one entry per stage
+    return list(names)
 
 
 # --- setting unstaged changes aside (hostlint.staging) ----------------------------------

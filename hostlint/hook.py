@@ -14,6 +14,7 @@ from pathlib import Path
 from hostlint import git
 from hostlint.config import HOOKS
 from hostlint.errors import UsageError
+from hostlint.fsutil import create_private
 
 MARKER = "hostlint-hook-v1"
 HOOK_TYPES = HOOKS
@@ -52,7 +53,6 @@ def install(cwd: Path, *, hook_types: Sequence[str] = ("pre-commit",), force: bo
         if _exists(legacy):
             raise UsageError(f"{path} and {legacy} both exist; hostlint will not overwrite either",
                              hint="merge or remove one of them, then install again")
-    hooks.mkdir(parents=True, exist_ok=True)
     return "\n".join(_write(hooks, t, t in displaced, interpreter or sys.executable) for t in types)
 
 
@@ -62,11 +62,23 @@ def _write(hooks: Path, hook_type: str, displace: bool, interpreter: str) -> str
     if displace:
         path.rename(legacy)
         note = f"; the previous hook is kept as {legacy} and runs first"
-    tmp = path.with_name(f".{hook_type}.hostlint-tmp")
-    tmp.write_text(render(hook_type, interpreter))
-    tmp.chmod(0o755)
-    os.replace(tmp, path)
+    _write_file(path, render(hook_type, interpreter))
     return f"installed the {hook_type} hook at {path}{note}"
+
+
+def _write_file(path: Path, text: str) -> None:
+    """Write the hook beside its place and rename it there (never through a symlink
+    planted at the temporary name)."""
+    tmp = path.with_name(f".{path.name}.hostlint-tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with create_private(tmp) as f:
+            f.write(os.fsencode(text))
+            os.fchmod(f.fileno(), 0o755)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise UsageError(f"cannot write the hook {path}: {exc.strerror}",
+                         hint="check that you may write to the hooks directory") from None
 
 
 def uninstall(cwd: Path, *, hook_types: Sequence[str] = ()) -> str:

@@ -23,7 +23,9 @@ class Machine(NamedTuple):
 
     @property
     def id(self) -> str:
-        return (self.path / "id").read_text().strip()
+        """The provider's machine id; bytes that are not UTF-8 (a damaged record) are kept
+        as surrogate escapes, so they still change the cache key and never raise."""
+        return (self.path / "id").read_bytes().decode("utf-8", "surrogateescape").strip()
 
     def synced_folders(self) -> dict[str, dict[str, dict[str, object]]]:
         import json  # only beside a Vagrantfile
@@ -76,8 +78,12 @@ def _machines(root: Path) -> list[Machine]:
     base = root / ".vagrant" / "machines"
     found = []
     for record in sorted(base.glob("*/*/id")):
-        if record.is_file() and record.read_text().strip():
-            found.append(Machine(record.parent.parent.name, record.parent.name, record.parent))
+        try:
+            if not record.read_bytes().strip():
+                continue
+        except OSError:  # a directory, or unreadable: not a record
+            continue
+        found.append(Machine(record.parent.parent.name, record.parent.name, record.parent))
     return found
 
 
@@ -92,8 +98,8 @@ def guest_root(project: Project, machine: Machine, repo_root: Path) -> tuple[str
             if not isinstance(folder, dict) or folder.get("disabled"):
                 continue
             host, guest = folder.get("hostpath"), folder.get("guestpath")
-            if not isinstance(host, str) or not isinstance(guest, str):
-                continue
+            if not isinstance(host, str) or not isinstance(guest, str) or "\0" in host + guest:
+                continue  # not a folder Vagrant could have synced
             hostpath = (project.root / os.path.expanduser(host)).resolve()
             if repo == hostpath or hostpath in repo.parents:
                 depth = len(hostpath.parts)
@@ -144,7 +150,7 @@ def rsync_folder(synced_folders: Path, repo_root: Path) -> str | None:
     repo = repo_root.resolve()
     for folder in folders.values() if isinstance(folders, dict) else ():
         host = folder.get("hostpath") if isinstance(folder, dict) else None
-        if isinstance(host, str) and not folder.get("disabled"):
+        if isinstance(host, str) and "\0" not in host and not folder.get("disabled"):
             hostpath = Path(host).resolve()
             if repo == hostpath or hostpath in repo.parents:
                 return str(folder.get("guestpath"))

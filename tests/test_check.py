@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hostlint.files import arguments
 from hostlint.status import RunResult
 from hostlint.targets.base import Cancel, Invocation, run
 from hostlint.targets.local import LocalTarget
@@ -100,7 +101,7 @@ def test_hostile_names_arrive_as_one_argument_each(args_repo: tuple[Path, Path],
     subprocess.run(["git", "add", "--", *names], cwd=root, check=True)
     result = hostlint("check", cwd=root)
     assert result.code == 0, result.stderr
-    assert sorted(logged_args(log)) == sorted(names)
+    assert sorted(logged_args(log)) == sorted(arguments(names))  # "-x" as "./-x"
     assert not list(tmp_path.rglob("PWNED")) and not (Path.home() / "PWNED").exists()
 
 
@@ -245,3 +246,36 @@ def test_the_local_linter_gets_the_environment_hostlint_was_given(tmp_path: Path
     stage(root, "a.py")
     result = hostlint("check", cwd=root, environ={**os.environ, "HOSTLINT_PROBE": "seen"})
     assert result.out == "seen\n"
+
+
+OPTION_NAMES = ["--exit-zero", "--fix", "--output-file=VICTIM", "-"]
+
+
+@pytest.mark.parametrize("name", OPTION_NAMES)
+def test_a_file_named_like_an_option_is_never_read_as_one(tmp_path: Path, name: str) -> None:
+    """A linter that parses options (argparse) gets ``./--exit-zero``: it lints that file
+    instead of exiting 0, rewrites nothing, writes no report file, reads no stdin."""
+    root = make_repo(tmp_path / "repo", linter_config(linter("takes_options.py")))
+    stage(root, name, "bad.py", content="bad\n")
+    result = hostlint("check", cwd=root)
+    assert result.code == 1
+    assert sorted(result.out.splitlines()) == [
+        f"./{name}:1:1: B001 contains 'bad'", "bad.py:1:1: B001 contains 'bad'"]
+    assert (root / "bad.py").read_text() == "bad\n"
+    assert not (root / "VICTIM").exists()
+
+
+RUFF = Path(PYTHON).with_name("ruff")
+
+
+@pytest.mark.skipif(not RUFF.exists(), reason="ruff is not installed beside this interpreter")
+def test_ruff_is_not_turned_off_or_redirected_by_file_names(tmp_path: Path) -> None:
+    command = f"{RUFF} check --isolated --no-cache --output-format concise"
+    root = make_repo(tmp_path / "repo", linter_config(command))
+    stage(root, *OPTION_NAMES[:3], content="x = 1\n")
+    stage(root, "bad.py", content="import os\n")
+    result = hostlint("check", cwd=root)
+    assert result.code == 1, result.out
+    assert "bad.py:1:8: F401" in result.out
+    assert (root / "bad.py").read_text() == "import os\n"
+    assert not (root / "VICTIM").exists()

@@ -5,12 +5,16 @@ from __future__ import annotations
 import io
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from hostlint.cli import main
 from hostlint.environment import Environment
 from tests.sshd import SshdFactory
-from tests.utils import hostlint, linter_config, make_repo, toml_string
+from tests.utils import child_env, hostlint, linter_config, make_repo, toml_string
 
 
 def test_version_names_hostlint_python_and_paramiko(tmp_path: Path) -> None:
@@ -58,3 +62,23 @@ def test_no_status_line_off_a_terminal(tmp_path: Path, sshd_factory: SshdFactory
     root = make_repo(tmp_path / "repo", config, staged=["a.py"])
     result = hostlint("check", cwd=root)
     assert result.code == 3 and len(result.stderr.splitlines()) == 1
+
+
+def test_check_starts_without_typer_and_reads_its_options(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", linter_config("echo linted"), staged=["a.py", "-b.py"])
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "hostlint", "-v", "check",
+                           "--timings", "--only=default", "--", "-b.py"], cwd=root,
+                          capture_output=True, env=child_env(), stdin=subprocess.DEVNULL, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.endswith(b"-b.py\n") and b"a.py" not in proc.stdout
+    loaded = {line.rpartition(b"|")[2].strip().decode() for line in proc.stderr.splitlines()
+              if line.startswith(b"import time:")}
+    assert "hostlint.check" in loaded and not [m for m in loaded if m.startswith(("typer", "pydantic"))]
+    assert b"hostlint: timings: " in proc.stderr
+
+
+@pytest.mark.parametrize("args", [("check", "--help"), ("check", "--bogus"), ("stop", "--help")])
+def test_help_and_mistakes_still_go_to_the_full_cli(tmp_path: Path, args: tuple[str, ...]) -> None:
+    proc = subprocess.run([sys.executable, "-m", "hostlint", *args], cwd=tmp_path,
+                          capture_output=True, env=child_env(), stdin=subprocess.DEVNULL, check=False)
+    assert b"Usage: hostlint " in proc.stdout + proc.stderr

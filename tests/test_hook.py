@@ -268,3 +268,19 @@ def test_message_hooks_in_a_worktree_with_core_hooks_path(tmp_path: Path) -> Non
                         out=out) == 0, out.read_text()
 
 
+
+
+def test_a_planted_symlink_at_the_temporary_hook_is_not_written_through(root: Path,
+                                                                       tmp_path: Path) -> None:
+    import os
+
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    victim.chmod(0o600)
+    hooks = root / ".git" / "hooks"
+    os.symlink(victim, hooks / ".pre-commit.hostlint-tmp")
+    assert _install(root).returncode == 0
+    assert victim.read_text() == "precious\n" and (victim.stat().st_mode & 0o777) == 0o600
+    hook = hooks / "pre-commit"
+    assert not hook.is_symlink() and MARKER in hook.read_text()
+    assert hook.stat().st_mode & stat.S_IXUSR

@@ -61,9 +61,11 @@ def test_pre_commit_runs_hostlint_from_this_repository(
         out.read_text()
 
     (root / "worse.py").write_text("bad\n")
-    git(root, "add", "worse.py")
+    (root / "--advisory").write_text("bad\n")  # pre-commit appends names: not an option
+    git(root, "add", "--", "worse.py", "--advisory")
     assert run_detached(["git", "commit", "-m", "finding"], cwd=root, out=out, env=env) == 1
     assert "worse.py:1:1: B001 contains 'bad'" in out.read_text()
+    assert "./--advisory:1:1: B001 contains 'bad'" in out.read_text()
     assert git(root, "log", "--format=%s", "-1").strip() == "clean"
 
 

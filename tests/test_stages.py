@@ -129,7 +129,7 @@ def test_pre_push_lints_the_pushed_files_with_refs_on_stdin(where: str, tmp_path
     hostile = ["it's $(x)\ttab.py", NON_UTF8, "-dash.py"]
     commit_files(probe.root, *hostile, "b.py")
     assert probe.push("origin", "main", out=out) == 0, out.read_text()
-    assert sorted(_pushed(probe)[1]) == sorted(["b.py", *hostile])
+    assert sorted(_pushed(probe)[1]) == sorted(["./-dash.py", "b.py", *hostile[:2]])
 
     # A new branch: the commits no remote-tracking ref of origin has.
     git(probe.root, "checkout", "-q", "-b", "feature")

@@ -19,15 +19,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from hostlint import keeper
 from hostlint.errors import ConfigError
 
 if TYPE_CHECKING:
-    from hostlint.targets.base import Context
+    from hostlint.targets.base import Context, Target
     from hostlint.targets.ssh.endpoint import describe_endpoint, resolve
     from hostlint.targets.ssh.remote import SshTarget, open_ssh_target
 
-__all__ = ["SshTarget", "connecting", "describe", "describe_endpoint", "open_ssh_target",
-           "open_target", "resolve"]
+__all__ = ["SshTarget", "connecting", "describe", "describe_endpoint", "keeper_settings",
+           "open_ssh_target", "open_target", "resolve"]
 
 #: The names the Vagrant target uses, and the module of this package that defines each.
 _FROM = {"resolve": "endpoint", "describe_endpoint": "endpoint", "SshTarget": "remote",
@@ -45,7 +46,17 @@ def connecting(context: Context) -> str | None:
     return f"connecting to {context.config.ssh.host}..."
 
 
-def open_target(context: Context) -> SshTarget:
+def keeper_settings(context: Context) -> keeper.Settings:
+    """What identifies this target's warm connection."""
+    host, root = _settings(context)
+    return keeper.settings_of(context, spec=host, root=root, name="ssh")
+
+
+def open_target(context: Context) -> Target:
+    """Through the target's keeper (no paramiko here), else a direct connection."""
+    kept = keeper.open_target(keeper_settings(context), context)
+    if kept is not None:
+        return kept
     from hostlint.targets.ssh import endpoint, remote
 
     host, root = _settings(context)
@@ -57,7 +68,8 @@ def describe(context: Context) -> list[tuple[str, str]]:
     from hostlint.targets.ssh import endpoint
 
     host, root = _settings(context)
-    return endpoint.describe_endpoint(endpoint.resolve(host, environ=context.env.environ), root=root)
+    rows = endpoint.describe_endpoint(endpoint.resolve(host, environ=context.env.environ), root=root)
+    return [*rows, keeper.describe(keeper_settings(context), context)]
 
 
 def _settings(context: Context) -> tuple[str, str]:

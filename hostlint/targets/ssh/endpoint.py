@@ -7,16 +7,21 @@
 
 from __future__ import annotations
 
-import glob
 import os
 import pwd
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from hostlint.errors import ConfigError
+from hostlint.keeper.identity import (
+    DEFAULT_IDENTITIES,
+    DEFAULT_KNOWN_HOSTS,
+    GLOBAL_KNOWN_HOSTS,
+    expand,
+    user_config_text,
+)
 from hostlint.targets.ssh.transport import load_paramiko
 
 load_paramiko()  # done already by importing transport; it must come before `import paramiko`
@@ -24,10 +29,6 @@ load_paramiko()  # done already by importing transport; it must come before `imp
 import paramiko  # noqa: E402
 
 SSH_PORT = 22
-DEFAULT_IDENTITIES = ("~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa")
-DEFAULT_KNOWN_HOSTS = ("~/.ssh/known_hosts", "~/.ssh/known_hosts2")
-GLOBAL_KNOWN_HOSTS = ("/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2")
-SYSTEM_CONFIG = "/etc/ssh/ssh_config"
 
 
 @dataclass(frozen=True)
@@ -115,9 +116,9 @@ def resolve(spec: str, *, environ: Mapping[str, str], ssh_config: str | None = N
         raise ConfigError(f"ssh config: Port {options.get('port')!r} for {spec} is not a number",
                           hint="fix ~/.ssh/config") from None
     user = user or options.get("user") or pwd.getpwuid(os.getuid()).pw_name
-    identities = tuple(_expand(p, home) for p in options.get("identityfile", []))
+    identities = tuple(expand(p, home) for p in options.get("identityfile", []))
     if not identities and ssh_config is None:
-        identities = tuple(p for p in (_expand(d, home) for d in DEFAULT_IDENTITIES) if os.path.exists(p))
+        identities = tuple(p for p in (expand(d, home) for d in DEFAULT_IDENTITIES) if os.path.exists(p))
     known = _files(options.get("userknownhostsfile"), DEFAULT_KNOWN_HOSTS, home)
     known += _files(options.get("globalknownhostsfile"), GLOBAL_KNOWN_HOSTS, home)
     strict = str(options.get("stricthostkeychecking", "yes")).lower()
@@ -140,9 +141,7 @@ def resolve(spec: str, *, environ: Mapping[str, str], ssh_config: str | None = N
 
 def _lookup(host: str, *, home: str, text: str | None) -> dict[str, Any]:
     if text is None:
-        parts = [_read_config(Path(home, ".ssh", "config"), Path(home, ".ssh")),
-                 _read_config(Path(SYSTEM_CONFIG), Path(SYSTEM_CONFIG).parent)]
-        text = "\n".join(parts)
+        text = user_config_text(home)
     try:
         config = paramiko.SSHConfig.from_text(text)
         try:
@@ -157,35 +156,9 @@ def _lookup(host: str, *, home: str, text: str | None) -> dict[str, Any]:
         raise ConfigError(f"ssh config: {exc}", hint="fix ~/.ssh/config") from None
 
 
-def _read_config(path: Path, base: Path, depth: int = 0) -> str:
-    """A config file's text with its ``Include`` lines replaced by the included files (which
-    paramiko does not read itself)."""
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return ""
-    lines: list[str] = []
-    for line in text.splitlines():
-        words = line.split(None, 1)
-        if depth < 16 and len(words) == 2 and words[0].lower() == "include":
-            for pattern in shlex.split(words[1]):
-                pattern = os.path.expanduser(pattern)
-                full = pattern if os.path.isabs(pattern) else str(base / pattern)
-                lines.extend(_read_config(Path(p), base, depth + 1) for p in sorted(glob.glob(full)))
-        else:
-            lines.append(line)
-    return "\n".join(lines)
-
-
-def _expand(path: str, home: str) -> str:
-    if path == "~" or path.startswith("~/"):
-        path = home + path[1:]
-    return path.replace("%d", home).replace("%%", "%")
-
-
 def _files(value: str | None, default: Sequence[str], home: str) -> tuple[str, ...]:
     names = shlex.split(value) if value else list(default)
-    return tuple(_expand(n, home) for n in names if n.lower() != "none")
+    return tuple(expand(n, home) for n in names if n.lower() != "none")
 
 
 def describe_endpoint(endpoint: Endpoint, *, root: str) -> list[tuple[str, str]]:

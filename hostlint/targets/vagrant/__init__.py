@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hostlint import keeper
 from hostlint.errors import TargetUnavailable
 from hostlint.targets import ssh
-from hostlint.targets.base import Context
+from hostlint.targets.base import Context, Target
 from hostlint.targets.vagrant.cache import cache_file, cached_ssh_config, forget, store
 from hostlint.targets.vagrant.cli import ask_ssh_config, unavailable
 from hostlint.targets.vagrant.plan import Plan, plan
 from hostlint.vagrant_record import find_project, machine_name, rsync_folder, rsync_note
 
 
-def open_target(context: Context) -> ssh.SshTarget:
+def open_target(context: Context) -> Target:
     found = plan(context)
     environ = context.env.environ
     if found.record is None:
@@ -45,7 +46,23 @@ def open_target(context: Context) -> ssh.SshTarget:
         raise explained from None
 
 
-def _connect(found: Plan, context: Context, text: str) -> ssh.SshTarget:
+def _keeper_settings(found: Plan, context: Context, text: str) -> keeper.Settings:
+    return keeper.settings_of(context, spec=found.machine, root=found.root, name=found.label,
+                              ssh_config=text)
+
+
+def keeper_settings(context: Context) -> keeper.Settings | None:
+    """The warm connection's identity: only with cached settings can there be one."""
+    found = plan(context)
+    text = cached_ssh_config(found, context.env.environ)
+    return _keeper_settings(found, context, text) if text is not None else None
+
+
+def _connect(found: Plan, context: Context, text: str) -> Target:
+    """Through the machine's keeper (no paramiko here), else a direct connection."""
+    kept = keeper.open_target(_keeper_settings(found, context, text), context)
+    if kept is not None:
+        return kept
     endpoint = ssh.resolve(found.machine, environ=context.env.environ, ssh_config=text)
     return ssh.open_ssh_target(endpoint, context, root=found.root, name=found.label)
 
@@ -80,6 +97,7 @@ def describe(context: Context) -> list[tuple[str, str]]:
         rows.append(("ssh settings", "not cached: the next check asks `vagrant ssh-config` once"))
         return rows
     rows.append(("ssh settings", f"cached in {cache_file(found, environ)}"))
+    rows.append(keeper.describe(_keeper_settings(found, context, text), context))
     endpoint = ssh.resolve(found.machine, environ=environ, ssh_config=text)
     rows += [row for row in ssh.describe_endpoint(endpoint, root=found.root) if row[0] != "root"]
     return rows

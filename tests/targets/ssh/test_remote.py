@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import shlex
 import signal
 import subprocess
 import time
@@ -18,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hostlint.files import arguments
 from hostlint.status import RunResult
 from hostlint.targets.base import Invocation
 from hostlint.targets.ssh.connection import Connection
@@ -87,7 +89,7 @@ def test_hostile_names_arrive_over_ssh_as_one_argument_each(ssh_home: Path, tmp_
     pwned_before = (remote_home / "PWNED").exists()
     result = hostlint("check", cwd=root)
     assert result.code == 0, result.stderr
-    assert sorted(logged_args(log)) == sorted(names)
+    assert sorted(logged_args(log)) == sorted(arguments(names))  # "-x" as "./-x"
     assert not list(tmp_path.rglob("PWNED"))
     assert (remote_home / "PWNED").exists() == pwned_before
 
@@ -266,3 +268,17 @@ def test_a_root_under_the_remote_home_is_mapped_by_its_expanded_path(
     root = make_repo(tmp_path / "repo", config, staged=["a.py"])
     result = hostlint("check", cwd=root)
     assert (result.code, result.out) == (1, "pkg/x.py:3:1: E999\n"), result.stderr
+
+
+def test_a_name_passed_as_dot_slash_is_mapped_to_that_host_path(
+        tmp_path: Path, ssh_home: Path, sshd: SshServer) -> None:
+    """``-x.py`` reaches the linter as ``./-x.py``; a remote linter printing it under the root
+    (`/root/./-x.py:1:1`) shows `./-x.py:1:1`, a path relative to the repository on the host."""
+    remote = tmp_path / "guest" / "root"
+    remote.mkdir(parents=True)
+    script = """printf '%s/%s:1:1: E999\\n' "$(pwd -P)" "$1"; exit 1"""
+    config = linter_config(f"sh -c {shlex.quote(script)} sh", target='"ssh"')
+    config += f'[tool.hostlint.ssh]\nhost = "hostlint-test"\nroot = {toml_string(str(remote))}\n'
+    root = make_repo(tmp_path / "repo", config, staged=["-x.py"])
+    result = hostlint("check", cwd=root)
+    assert (result.code, result.out) == (1, "./-x.py:1:1: E999\n"), result.stderr
