@@ -143,11 +143,9 @@ def uninstall(
 @app.command(name="run-hook")
 def run_hook(
     ctx: typer.Context,
-    hook_type: Annotated[str, typer.Argument(help=HOOK_TYPE_HELP, metavar="TYPE")],
-    args: Annotated[
-        list[str] | None, typer.Argument(help="git's arguments to that hook.", metavar="[ARGS]...")
-    ] = None,
-    target: Annotated[str | None, typer.Option(help="auto | local | vagrant | ssh")] = None,
+    hook_type: Annotated[str, typer.Argument(help=HOOK_TYPE_HELP)],
+    args: Annotated[list[str] | None, typer.Argument(help="git's arguments to that hook.")] = None,
+    target: Annotated[str | None, typer.Option(help="auto | local | vagrant | container | ssh")] = None,
     color: Annotated[str | None, typer.Option(help="auto | always | never")] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Tracebacks and details.")] = False,
 ) -> int:
