@@ -68,8 +68,8 @@ def check(found: dict[str, list[str]], *, hook: list[str] | None = None) -> int:
     from hostlint.environment import Environment
     from hostlint.errors import report
 
-    env = Environment()
-    env.verbose = "-v" in found or env.environ.get("HOSTLINT_VERBOSE", "") not in ("", "0")
+    env = Environment()  # reads HOSTLINT_VERBOSE
+    env.verbose = env.verbose or "-v" in found
     try:
         env.require_stdout()
         from hostlint.check import CheckOptions

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,8 +14,10 @@ except ImportError:  # pragma: no cover - older typer
     from click.exceptions import ClickException  # type: ignore[no-redef, import-not-found, unused-ignore]
 
 from hostlint import __version__
-from hostlint.environment import Environment
+from hostlint.config import TARGETS
+from hostlint.environment import COLOR_MODES, Environment
 from hostlint.errors import CommandLineError, Finished, report
+from hostlint.hook import HOOK_TYPES
 
 app = typer.Typer(
     name="hostlint",
@@ -23,6 +26,27 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _choices(values: Sequence[str]) -> str:
+    """An option's value in the help, as click shows a choice: ``[a|b|c]``."""
+    return "[" + "|".join(values) + "]"
+
+
+def _complete_target(incomplete: str) -> list[str]:
+    return [kind for kind in TARGETS if kind.startswith(incomplete)]
+
+
+def _complete_linter(incomplete: str) -> list[str]:
+    """The linters configured in the repository at the working directory; outside one, or
+    with a configuration that does not load, nothing (a completion prints no errors)."""
+    from hostlint import config, git
+
+    try:
+        linters = config.load(git.locate(Path.cwd()).root).linters
+    except Exception:
+        return []
+    return [linter.name for linter in linters if linter.name.startswith(incomplete)]
 
 
 def _env(ctx: typer.Context) -> Environment:
@@ -65,15 +89,31 @@ def main_options(
 @app.command()
 def check(
     ctx: typer.Context,
-    paths: Annotated[list[str] | None, typer.Argument(help="Files to lint (default: staged files).")] = None,
-    target: Annotated[str | None, typer.Option(help="auto | local | vagrant | container | ssh")] = None,
+    paths: Annotated[
+        list[str] | None, typer.Argument(metavar="[PATH]...", help="Files to lint (default: staged files).")
+    ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(metavar=_choices(TARGETS), help="Where the linters run.",
+                     autocompletion=_complete_target),
+    ] = None,
     all_files: Annotated[bool, typer.Option("--all-files", help="Lint every tracked file.")] = False,
-    color: Annotated[str | None, typer.Option(help="auto | always | never")] = None,
+    color: Annotated[
+        str | None, typer.Option(metavar=_choices(COLOR_MODES), help="Colours in the output.")
+    ] = None,
     advisory: Annotated[
         bool | None, typer.Option("--advisory", help="Findings never block the commit.")
     ] = None,
-    only: Annotated[list[str] | None, typer.Option(help="Run only this linter (repeatable).")] = None,
-    skip: Annotated[list[str] | None, typer.Option(help="Skip this linter (repeatable).")] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(metavar="NAME", help="Run only this linter (repeatable).",
+                     autocompletion=_complete_linter),
+    ] = None,
+    skip: Annotated[
+        list[str] | None,
+        typer.Option(metavar="NAME", help="Skip this linter (repeatable).",
+                     autocompletion=_complete_linter),
+    ] = None,
     timings: Annotated[bool, typer.Option("--timings", help="Print detect/connect/lint times.")] = False,
     no_map_paths: Annotated[
         bool, typer.Option("--no-map-paths", help="Keep remote absolute paths in the output.")
@@ -101,9 +141,6 @@ def check(
     return int(run_check(env, options))
 
 
-HOOK_TYPE_HELP = "pre-commit | commit-msg | prepare-commit-msg | pre-push | pre-merge-commit"
-
-
 @app.command()
 def install(
     ctx: typer.Context,
@@ -111,8 +148,9 @@ def install(
         bool, typer.Option("--force", help="Keep a foreign hook as .legacy and chain it.")
     ] = False,
     hook_type: Annotated[
-        list[str] | None, typer.Option("--hook-type", help=f"{HOOK_TYPE_HELP} (repeatable; "
-                                       "default pre-commit)")
+        list[str] | None, typer.Option("--hook-type", metavar=_choices(HOOK_TYPES),
+                                       help="The git hook to install (repeatable; default "
+                                       "pre-commit).")
     ] = None,
 ) -> int:
     """Install the git hooks (never overwrites a hook hostlint did not write)."""
@@ -120,7 +158,8 @@ def install(
 
     staging.recover_here(_env(ctx))
     types = tuple(hook_type or ("pre-commit",))
-    _env(ctx).message(hook.install(_env(ctx).cwd, hook_types=types, force=force))
+    for line in hook.install(_env(ctx).cwd, hook_types=types, force=force):
+        _env(ctx).message(line)
     return 0
 
 
@@ -128,8 +167,9 @@ def install(
 def uninstall(
     ctx: typer.Context,
     hook_type: Annotated[
-        list[str] | None, typer.Option("--hook-type", help=f"{HOOK_TYPE_HELP} (repeatable; "
-                                       "default: every hook hostlint wrote)")
+        list[str] | None, typer.Option("--hook-type", metavar=_choices(HOOK_TYPES),
+                                       help="The git hook to remove (repeatable; default: every "
+                                       "hook hostlint wrote).")
     ] = None,
 ) -> int:
     """Remove hostlint's hooks, restoring any hook they displaced."""
@@ -143,10 +183,20 @@ def uninstall(
 @app.command(name="run-hook")
 def run_hook(
     ctx: typer.Context,
-    hook_type: Annotated[str, typer.Argument(help=HOOK_TYPE_HELP)],
-    args: Annotated[list[str] | None, typer.Argument(help="git's arguments to that hook.")] = None,
-    target: Annotated[str | None, typer.Option(help="auto | local | vagrant | container | ssh")] = None,
-    color: Annotated[str | None, typer.Option(help="auto | always | never")] = None,
+    hook_type: Annotated[
+        str, typer.Argument(metavar="TYPE", help=f"The git hook: {', '.join(HOOK_TYPES)}.")
+    ],
+    args: Annotated[
+        list[str] | None, typer.Argument(metavar="ARG", help="git's arguments to that hook.")
+    ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(metavar=_choices(TARGETS), help="Where the linters run.",
+                     autocompletion=_complete_target),
+    ] = None,
+    color: Annotated[
+        str | None, typer.Option(metavar=_choices(COLOR_MODES), help="Colours in the output.")
+    ] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Tracebacks and details.")] = False,
 ) -> int:
     """Run one git hook's linters as the installed hook does: `run-hook commit-msg FILE`,
@@ -165,7 +215,11 @@ def run_hook(
 @app.command()
 def detect(
     ctx: typer.Context,
-    target: Annotated[str | None, typer.Option(help="auto | local | vagrant | container | ssh")] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(metavar=_choices(TARGETS), help="Explain this target instead.",
+                     autocompletion=_complete_target),
+    ] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Tracebacks and details.")] = False,
 ) -> int:
     """Print the target `check` would use here, and every rule that led there."""

@@ -14,6 +14,15 @@ from typing import Any
 from hostlint.errors import ConfigError
 from hostlint.fsutil import create_private
 
+#: The smallest configuration, shown wherever there is none (``check``, ``install``): the
+#: lines to paste, not a path into hostlint's repository that a pip user does not have.
+STARTER = (
+    "[tool.hostlint]\n"
+    'command = "ruff check"   # your lint command: it runs from the repository root, staged files appended\n'
+)
+STARTER_HINT = "add this to pyproject.toml (or the keys alone to .hostlint.toml):"
+STARTER_LINES = "".join(f"    {line}\n" for line in STARTER.splitlines()).rstrip("\n")
+
 
 def find(root: Path) -> tuple[Path, dict[str, Any]]:
     """The config file that applies in ``root`` and its hostlint table."""
@@ -27,11 +36,7 @@ def find(root: Path) -> tuple[Path, dict[str, Any]]:
             if not isinstance(table, dict):
                 raise ConfigError(f"{pyproject}: [tool.hostlint] must be a table")
             return pyproject, table
-    raise ConfigError(
-        f"no configuration in {root}",
-        hint="add [tool.hostlint] with `command = \"...\"` to pyproject.toml, or a "
-        ".hostlint.toml (see docs/configuration.md)",
-    )
+    raise ConfigError(f"no configuration in {root}", hint=STARTER_HINT, detail=STARTER_LINES)
 
 
 def _table(path: Path, *, whole: bool) -> Any:

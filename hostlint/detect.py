@@ -169,6 +169,7 @@ def _vagrant_saw(facts: Facts) -> str:
         return "no Vagrantfile in the repository root or its ancestors"
     if not project.machines:
         return f"Vagrantfile at {project.vagrantfile}, but no machine record in .vagrant/machines"
-    machines = ", ".join(f"{m.name} ({m.provider})" for m in project.machines)
+    machines = ", ".join(f"{m.name} ({m.provider}{'' if m.created else ', not created'})"
+                         for m in project.machines)
     cli = f"vagrant at {facts.vagrant_cli}" if facts.vagrant_cli else "`vagrant` not on PATH"
     return f"Vagrantfile at {project.vagrantfile}; machines: {machines}; {cli}"

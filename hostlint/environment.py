@@ -29,6 +29,12 @@ def which(program: str, environ: Mapping[str, str]) -> str | None:
     return shutil.which(program, path=environ.get("PATH"))
 
 
+def verbose_from(environ: Mapping[str, str]) -> bool:
+    """``HOSTLINT_VERBOSE`` set to anything but empty, 0, false, no or off means ``-v``, for
+    every command: the hook, and frameworks that run ``hostlint check``, take no options."""
+    return environ.get("HOSTLINT_VERBOSE", "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
 def terminal_size(default: tuple[int, int] = (120, 40)) -> tuple[int, int]:
     """(columns, rows) of the host terminal on stdout or stderr, else ``default`` (also when
     the terminal reports a size of 0, as a fresh pty does)."""
@@ -63,7 +69,7 @@ class Environment:
             io.StringIO() if sys.stderr is None else sys.stderr)  # 2>&-: messages go nowhere
         self.environ: Mapping[str, str] = dict(os.environ) if environ is None else environ
         self.cwd = cwd if cwd is not None else Path.cwd()
-        self.verbose = verbose
+        self.verbose = verbose or verbose_from(self.environ)
         if stdout_isatty is None:
             try:
                 stdout_isatty = os.isatty(self.stdout.fileno())

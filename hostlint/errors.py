@@ -15,14 +15,17 @@ class HostlintError(Exception):
 
     exit_code: int = ExitCode.USAGE
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, detail: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.detail = detail  # hostlint's own lines to show after it (a snippet to paste)
 
     def line(self) -> str:
-        """The one line shown to the user: what failed, where, and what to do."""
-        return one_line(f"hostlint: {self.message}" + (f"; {self.hint}" if self.hint else ""))
+        """The one line shown to the user: what failed, where, and what to do (then the
+        ``detail`` lines, if any, as they are)."""
+        line = one_line(f"hostlint: {self.message}" + (f"; {self.hint}" if self.hint else ""))
+        return line + (f"\n{self.detail}" if self.detail else "")
 
 
 def one_line(text: str) -> str:

@@ -23,9 +23,17 @@ class Machine(NamedTuple):
 
     @property
     def id(self) -> str:
-        """The provider's machine id; bytes that are not UTF-8 (a damaged record) are kept
-        as surrogate escapes, so they still change the cache key and never raise."""
-        return (self.path / "id").read_bytes().decode("utf-8", "surrogateescape").strip()
+        """The provider's id (bytes that are not UTF-8 kept as surrogate escapes, so they
+        still change the cache key); empty once the machine is destroyed (Vagrant deletes ``id``
+        and leaves the directory)."""
+        try:
+            return (self.path / "id").read_bytes().decode("utf-8", "surrogateescape").strip()
+        except OSError:
+            return ""
+
+    @property
+    def created(self) -> bool:
+        return bool(self.id)
 
     def synced_folders(self) -> dict[str, dict[str, dict[str, object]]]:
         import json  # only beside a Vagrantfile
@@ -54,7 +62,10 @@ class Project(NamedTuple):
     machines: tuple[Machine, ...]
 
     def machine(self, name: str) -> Machine | None:
-        return next((m for m in self.machines if m.name == name), None)
+        """The machine's record: a created one first (a provider used before may have left
+        an empty directory)."""
+        records = [m for m in self.machines if m.name == name]
+        return next((m for m in records if m.created), records[0] if records else None)
 
 
 def find_project(repo_root: Path, environ: Mapping[str, str]) -> Project | None:
@@ -75,16 +86,11 @@ def find_project(repo_root: Path, environ: Mapping[str, str]) -> Project | None:
 
 
 def _machines(root: Path) -> list[Machine]:
+    """Every ``.vagrant/machines/<name>/<provider>/`` directory: created machines have an
+    ``id``; a destroyed (or never created) one is still a machine of the project."""
     base = root / ".vagrant" / "machines"
-    found = []
-    for record in sorted(base.glob("*/*/id")):
-        try:
-            if not record.read_bytes().strip():
-                continue
-        except OSError:  # a directory, or unreadable: not a record
-            continue
-        found.append(Machine(record.parent.parent.name, record.parent.name, record.parent))
-    return found
+    return [Machine(path.parent.name, path.name, path) for path in sorted(base.glob("*/*/"))
+            if path.is_dir()]
 
 
 def guest_root(project: Project, machine: Machine, repo_root: Path) -> tuple[str, str]:

@@ -9,7 +9,7 @@ import pytest
 from tests.keepers import end_keepers, keeper_dirs
 from tests.utils import linter, linter_config, make_repo
 
-pytest_plugins = ["tests.sshd", "tests.vagrant_fixture", "tests.engine"]
+pytest_plugins = ["tests.sshd", "tests.vagrant_fixture", "tests.engine", "tests.vagrant_real"]
 
 _CLEARED = ("PYTHONUNBUFFERED", "VIRTUAL_ENV", "SKIP", "NO_COLOR", "FORCE_COLOR", "GIT_DIR",
             "GIT_INDEX_FILE", "GIT_WORK_TREE", "VAGRANT_CWD", "VAGRANT_VAGRANTFILE",

@@ -52,8 +52,8 @@ BAD = [
      "vagrant] key 'root'"),
     ('[tool.hostlint.linters."a\\nb"]\ncommand = "x"\n', "linter name 'a\\nb'"),
     ('[tool.hostlint.linters."a\\u001b[31mb"]\ncommand = "x"\n', "linter name 'a\\x1b[31mb'"),
-    ('[project]\nname = "x"\n', "no configuration"),
 ]
+# No configuration at all is one line too, followed by the lines to paste: tests/test_hook.py.
 
 
 @pytest.mark.parametrize("text, expected", BAD, ids=[b[1] for b in BAD])

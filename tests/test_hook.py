@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from hostlint.config import load
 from hostlint.hook import MARKER
 from tests.utils import (
     child_env,
@@ -86,6 +87,22 @@ def test_hook_says_clearly_when_hostlint_is_nowhere(root: Path, tmp_path: Path) 
     assert code == 1  # git's status for any failed hook
     assert "hostlint: the pre-commit hook cannot find hostlint" in out
     assert git(root, "log", "--format=%s").split() == ["init"]
+
+
+def test_hostlint_zero_skips_in_the_hook_itself_when_its_interpreter_is_gone(
+        root: Path, tmp_path: Path) -> None:
+    """The advice in the "cannot find hostlint" line works: the script reads HOSTLINT itself,
+    before looking for an interpreter, and says what ``check`` says."""
+    hostlint("install", cwd=root)
+    hook = root / ".git" / "hooks" / "pre-commit"
+    hook.write_text(hook.read_text().replace(sys.executable, str(tmp_path / "gone")))
+    out = tmp_path / "commit.out"
+    code = run_detached(["git", "commit", "-q", "-m", "c"], cwd=root, out=out,
+                        env=child_env(PATH="/usr/bin:/bin", HOSTLINT="0"))
+    check = hostlint("check", cwd=root, environ=child_env(HOSTLINT="0"))
+    assert (code, out.read_text()) == (0, check.stderr)
+    assert check.stderr == "hostlint: HOSTLINT=0: check skipped\n"
+    assert git(root, "log", "--format=%s").split() == ["c", "init"]
 
 
 def test_foreign_hook_is_refused_without_force(root: Path) -> None:
@@ -284,3 +301,74 @@ def test_a_planted_symlink_at_the_temporary_hook_is_not_written_through(root: Pa
     hook = hooks / "pre-commit"
     assert not hook.is_symlink() and MARKER in hook.read_text()
     assert hook.stat().st_mode & stat.S_IXUSR
+
+
+# -- no configuration --------------------------------------------------------------------------
+
+
+def snippet(stderr: str) -> str:
+    """The indented TOML after hostlint's line, as a user would copy it."""
+    return "".join(line[4:] + "\n" for line in stderr.splitlines() if line.startswith("    "))
+
+
+def test_install_without_configuration_warns_with_a_snippet_that_works(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", '[project]\nname = "x"\n')
+    result = hostlint("install", cwd=root)
+    assert result.code == 0  # installed: the hook then fails loudly until configured
+    assert (root / ".git" / "hooks" / "pre-commit").exists()
+    first, warning = result.stderr.splitlines()[:2]
+    assert first.startswith("hostlint: installed the pre-commit hook")
+    assert warning.startswith(f"hostlint: warning: no configuration in {root}")
+    assert "docs/" not in result.stderr  # no path into hostlint's own repository
+    toml = snippet(result.stderr)
+    (tmp_path / "alone").mkdir()
+    (tmp_path / "alone" / "pyproject.toml").write_text(toml)
+    assert load(tmp_path / "alone").linters  # the snippet alone is a whole configuration
+    with (root / "pyproject.toml").open("a") as f:
+        f.write("\n" + toml.replace("ruff check", linter("fail.py")))
+    assert hostlint("install", cwd=root).stderr.count("\n") == 1  # configured: no warning
+    assert hostlint("check", "pyproject.toml", cwd=root).code == 1  # and the config works
+
+
+def test_check_without_configuration_shows_the_same_snippet(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", '[project]\nname = "x"\n', staged=["a.py"])
+    result = hostlint("check", cwd=root)
+    assert result.code == 2
+    assert result.stderr.startswith(f"hostlint: no configuration in {root}")
+    assert "docs/" not in result.stderr
+    assert snippet(result.stderr) == snippet(hostlint("install", cwd=root).stderr)
+
+
+# -- another hook manager's hook -------------------------------------------------------------------
+
+
+def _manager_hook(tool: str, root: Path, tmp_path: Path) -> Path:
+    """Let the real ``tool`` write its pre-commit hook."""
+    env = child_env(PRE_COMMIT_HOME=str(tmp_path / "cache"), XDG_CACHE_HOME=str(tmp_path / "cache"))
+    if tool == "pre-commit":
+        (root / ".pre-commit-config.yaml").write_text("repos: []\n")
+        argv = [sys.executable, "-m", "pre_commit", "install"]
+    elif tool == "prek":
+        (root / ".pre-commit-config.yaml").write_text("repos: []\n")
+        argv = [str(Path(sys.executable).with_name("prek")), "install"]
+    else:
+        (root / "lefthook.yml").write_text("pre-commit:\n  commands:\n    x:\n      run: 'true'\n")
+        argv = [str(Path(sys.executable).with_name("lefthook")), "install"]
+    subprocess.run(argv, cwd=root, env=env, check=True, capture_output=True, timeout=120)
+    return root / ".git" / "hooks" / "pre-commit"
+
+
+@pytest.mark.parametrize("tool", ["pre-commit", "prek", "lefthook"])
+def test_install_over_a_hook_managers_hook_points_to_the_integration(
+        root: Path, tmp_path: Path, tool: str) -> None:
+    """Chaining two hook managers (``--force``) is not the way: hostlint runs as one of the
+    manager's hooks. One line, exit 2, the hook left alone."""
+    hook = _manager_hook(tool, root, tmp_path)
+    before = hook.read_bytes()
+    result = hostlint("install", cwd=root)
+    assert result.code == 2
+    assert result.stderr.count("\n") == 1 and "--force" not in result.stderr
+    assert f"written by {tool}" in result.stderr and "hostlint check" in result.stderr
+    assert hook.read_bytes() == before and not hook.with_name("pre-commit.legacy").exists()
+    assert hostlint("install", "--force", cwd=root).code == 0  # asked for, chaining still works
+    assert hook.with_name("pre-commit.legacy").read_bytes() == before

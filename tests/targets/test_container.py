@@ -17,6 +17,7 @@ import pytest
 
 from hostlint import container_engine
 from hostlint.config import ContainerSettings
+from hostlint.files import arguments
 from tests.engine import Containers, Engine
 from tests.utils import (
     HOSTILE,
@@ -179,7 +180,7 @@ def test_hostile_names_arrive_exact_and_nothing_is_executed(tmp_path: Path,
     start(*devcontainer_labels(root))
     result = hostlint("check", cwd=root)
     assert result.code == 0, result.stderr
-    assert sorted(logged_args(tmp_path / "out" / "args.log")) == sorted(names)
+    assert sorted(logged_args(tmp_path / "out" / "args.log")) == sorted(arguments(names))  # "-x" as "./-x"
     assert not (root / "PWNED").exists() and not (tmp_path / "out" / "PWNED").exists()
 
 

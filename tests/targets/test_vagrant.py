@@ -1,5 +1,11 @@
-"""The Vagrant target, with a fake `vagrant` CLI (exact 2.4 output formats) that points at
-the real sshd of tests/sshd.py and a `.vagrant/machines/...` record as Vagrant writes it."""
+"""The Vagrant target, with a fake `vagrant` CLI (2.3/2.4 output formats, checked against
+the real one in tests/fakes/VAGRANT_FORMATS.md) that points at the real sshd of tests/sshd.py
+and a `.vagrant/machines/...` record as Vagrant writes it.
+
+Why a fake here: test_vagrant_real.py runs the real CLI, but only with the docker provider.
+These tests cover what it cannot do on this machine: VirtualBox record paths and state names
+(`poweroff`), a slow CLI (the fake sleeps per call, so timing bounds are testable), a guest
+whose host key changes, and exact call sequences at a fraction of the real CLI's cost."""
 
 from __future__ import annotations
 
@@ -109,13 +115,15 @@ def test_up_or_reload_rewriting_synced_folders_invalidates_the_cache(
 
 
 def test_powered_off_with_a_cold_cache(vagrant_repo: Setup, fake_vagrant: FakeVagrant) -> None:
-    repo, _ = vagrant_repo()
+    """Answered by Vagrant's state, not by waiting out ``connect_timeout``: that is long here,
+    so the bound holds with two (fake) Vagrant CLI starts on a loaded machine."""
+    repo, _ = vagrant_repo(config="connect_timeout = 60\n")
     fake_vagrant.set_machine("default", state="poweroff")
     started = time.monotonic()
     result = hostlint("check", cwd=repo)
     assert result.code == 3
     assert result.stderr == "hostlint: vagrant machine 'default' is poweroff: run `vagrant up`\n"
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 30
     assert [call[0] for call in fake_vagrant.calls()] == ["ssh-config", "status"]
 
 
@@ -220,6 +228,36 @@ def test_a_repository_outside_the_vagrant_cwd_project_is_exit_2(
     result = hostlint("check", cwd=repo, environ=environ)
     assert result.code == 2, result.stderr
     assert "not inside the Vagrant project" in result.stderr
+
+
+def test_a_new_host_key_while_vagrant_says_running_asks_vagrant_once_and_pins_it(
+        vagrant_repo: Setup, fake_vagrant: FakeVagrant, sshd_factory: SshdFactory) -> None:
+    """Fake: a real guest rebuilt from the test image keeps the image's host key."""
+    server = sshd_factory()
+    repo, _ = vagrant_repo(server=server)
+    assert hostlint("check", cwd=repo).code == 0
+    port = server.port
+    server.stop()
+    rebuilt = sshd_factory(port=port)  # a new host key (and inserted key) on the same port
+    fake_vagrant.set_machine("default", identity_file=str(rebuilt.client_key))
+    fake_vagrant.clear_calls()
+    result = hostlint("check", cwd=repo)
+    assert result.code == 0, result.stderr
+    assert [call[0] for call in fake_vagrant.calls()] == ["status", "ssh-config"]
+    fake_vagrant.clear_calls()
+    assert hostlint("check", cwd=repo).code == 0
+    assert fake_vagrant.calls() == []
+
+
+def test_a_destroyed_virtualbox_machine_is_not_created_without_asking_vagrant(
+        vagrant_repo: Setup, fake_vagrant: FakeVagrant, tmp_path: Path) -> None:
+    """Fake: the VirtualBox record layout (`vagrant destroy` deletes `id`, keeps the folder)."""
+    repo, _ = vagrant_repo()
+    (tmp_path / "project" / ".vagrant" / "machines" / "default" / "virtualbox" / "id").unlink()
+    result = hostlint("check", cwd=repo)
+    assert (result.code, result.stderr) == (3, "hostlint: vagrant machine 'default' is not created: "
+                                               "run `vagrant up` to create it\n")
+    assert fake_vagrant.calls() == []
 
 
 def test_an_rsync_synced_folder_is_named_once_per_check_and_in_detect(

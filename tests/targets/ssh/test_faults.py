@@ -237,12 +237,14 @@ def test_a_second_sigint_exits_at_once_and_leaves_nothing_running_remotely(ssh_h
     remote_pid = read_ready(proc)
     assert remote_pid in processes_running(str(marker))
     assert len(processes_running(str(marker))) >= 2  # the linter and its child
-    started = time.monotonic()
     proc.send_signal(signal.SIGINT)
     wait_for_file(marker, GRACE_SECONDS)  # the first SIGINT reached the linter, which went on
+    started = time.monotonic()
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=10) == 130
     assert time.monotonic() - started < GRACE_SECONDS  # it did not wait out the grace period
+    assert proc.stderr is not None  # ...which ends by reporting "linters stopped"
+    assert b"linters stopped" not in proc.stderr.read()
     assert gone_within(remote_pid, 5)
     assert none_running_within(str(marker), 5)
 
