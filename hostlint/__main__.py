@@ -11,9 +11,10 @@ import sys
 
 
 def hook(argv: list[str]) -> int:
-    """What the installed hook runs: a check of the staged files with the configured
-    settings (``HOSTLINT_*`` variables apply; ``HOSTLINT_VERBOSE=1`` for tracebacks)."""
-    return check({"paths": []})
+    """What the installed hook runs (``hook TYPE GIT-ARGS...``): that hook's linters with the
+    configured settings (``HOSTLINT_*`` variables apply; ``HOSTLINT_VERBOSE=1`` for
+    tracebacks)."""
+    return check({"paths": []}, hook=argv)
 
 
 def _reserve_standard_descriptors() -> None:
@@ -61,9 +62,9 @@ def parse_check(argv: list[str]) -> dict[str, list[str]] | None:
     return found
 
 
-def check(found: dict[str, list[str]]) -> int:
-    """``hostlint check`` (and the hook) without typer: the same options, the same error
-    handling."""
+def check(found: dict[str, list[str]], *, hook: list[str] | None = None) -> int:
+    """``hostlint check`` (and the hook: ``hook`` is its type and git's arguments) without
+    typer: the same options, the same error handling."""
     from hostlint.environment import Environment
     from hostlint.errors import report
 
@@ -73,6 +74,7 @@ def check(found: dict[str, list[str]]) -> int:
         env.require_stdout()
         from hostlint.check import CheckOptions
         from hostlint.check import check as run_check
+        from hostlint.stages import hook_input
 
         def last(name: str) -> str | None:
             return found[name][-1] if name in found else None
@@ -83,6 +85,9 @@ def check(found: dict[str, list[str]]) -> int:
             color=last("--color"), only=tuple(found.get("--only", ())),
             skip=tuple(found.get("--skip", ())), timings="--timings" in found,
             map_paths="--no-map-paths" not in found)
+        if hook:
+            options = options._replace(hook=hook[0], hook_args=tuple(hook[1:]),
+                                       hook_input=hook_input(hook[0]))
         return int(run_check(env, options))
     except BaseException as exc:
         return int(report(exc, stderr=env.stderr, verbose=env.verbose))

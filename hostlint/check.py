@@ -15,18 +15,16 @@ from types import FrameType
 from typing import BinaryIO, NamedTuple
 
 from hostlint import config as config_mod
-from hostlint import detect, files, git, notices, staging, targets
+from hostlint import detect, files, git, last_log, notices, stages, staging, targets
 from hostlint.config import Config, Linter
 from hostlint.environment import Environment
 from hostlint.errors import Interrupted, TargetUnavailable, UsageError, exit_status
-from hostlint.fsutil import create_private
 from hostlint.status import ExitCode, RunResult, exit_code
 from hostlint.stream import Held, Sink, close, output_stack
 from hostlint.targets.base import Cancel, Invocation, Target, run
 
 #: A held block stays in memory up to this size, then spills to a temporary file.
 HOLD_IN_MEMORY = 1024 * 1024
-LAST_LOG = Path("hostlint") / "last.log"
 
 
 class CheckOptions(NamedTuple):
@@ -39,6 +37,10 @@ class CheckOptions(NamedTuple):
     skip: tuple[str, ...] = ()
     timings: bool = False
     map_paths: bool = True
+    #: The git hook this check runs for, git's arguments to it and its stdin (``stages``).
+    hook: str = "pre-commit"
+    hook_args: tuple[str, ...] = ()
+    hook_input: bytes = b""
 
 
 class Job:
@@ -79,7 +81,7 @@ def check(env: Environment, options: CheckOptions) -> int:
     timer = Timer()
     repo = git.locate(env.cwd)
     staging.recover(repo.root, repo.common_dir, env)  # before anything else
-    with _last_log(repo.common_dir) as log:
+    with last_log.written(repo.common_dir, _ON_FORCED_EXIT) as log:
         try:
             return _check(env, options, repo, log, timer)
         except BaseException as exc:  # the log says how this run ended, not an older run
@@ -96,15 +98,18 @@ def _check(env: Environment, options: CheckOptions, repo: git.Repo, log: BinaryI
         env=env.environ,
     )
     color = env.color(options.color)
-    names = collect_files(repo.root, env.cwd, options)
-    staged = not options.paths and not options.all_files
+    stage = stages.from_git(options.hook, options.hook_args, root=repo.root, cwd=env.cwd,
+                            stdin=options.hook_input)
+    names = collect_files(repo.root, env.cwd, options, stage.files)
+    staged = stage.staged and not options.paths and not options.all_files
     aside = staging.prepare(repo.root, repo.common_dir, env, names if staged else [],
                             enabled=config.stash_unstaged)
     names = aside.names if staged else names
-    jobs = plan(config, names, options, env)
+    jobs = plan(config, names, options, env, stage)
     if all(job.skipped for job in jobs):
         kind = "given" if options.paths else "tracked" if options.all_files else "staged"
-        considered = [lt for lt in config.linters if not options.only or lt.name in options.only]
+        considered = [lt for lt in config.linters
+                      if stage.selects(lt) and (not options.only or lt.name in options.only)]
         line = notices.nothing_run(names, kind, [(j.linter.name, j.skipped or "") for j in jobs],
                                    everyone=bool(jobs) and len(jobs) == len(considered))
         env.message(line)
@@ -125,13 +130,19 @@ def _check(env: Environment, options: CheckOptions, repo: git.Repo, log: BinaryI
         several = len(config.linters) > 1
         env.message(notices.where(len(linted), len(running) if several else None, target.where))
     try:
-        out = output_stack(env.stdout, log, color=color,
-                           roots=target.roots if options.map_paths else ())
-        try:
-            with aside.held(_ON_FORCED_EXIT):
-                run_jobs(target, jobs, out, config.jobs, env)
-        finally:
-            close(out)
+        with stages.message_on(target, stage) as message:
+            out = output_stack(env.stdout, log, color=color,
+                               roots=target.roots if options.map_paths else ())
+            for job in jobs:  # the message file's path on the target is the last argument
+                if message is not None and job.linter.pass_filenames:
+                    job.invocations = [i._replace(files=(message,)) for i in job.invocations]
+            # prepare-commit-msg linters edit one file: one at a time, each sees the last's edits
+            limit = 1 if stage.name == "prepare-commit-msg" else config.jobs
+            try:
+                with aside.held(_ON_FORCED_EXIT):
+                    run_jobs(target, jobs, out, limit, env)
+            finally:
+                close(out)
     finally:
         target.close()
     timer.mark("lint")
@@ -144,7 +155,7 @@ def _check(env: Environment, options: CheckOptions, repo: git.Repo, log: BinaryI
         if config.advisory and code == ExitCode.OK:
             env.message("advisory: linters reported problems; the commit is not blocked")
         if not env.is_tty:
-            env.message(f"full output in {repo.common_dir / LAST_LOG}")
+            env.message(f"full output in {repo.common_dir / last_log.PATH}")
     return code
 
 
@@ -160,9 +171,13 @@ def _explain(job: Job, target: Target, env: Environment) -> None:
         env.message(line)
 
 
-def collect_files(root: Path, cwd: Path, options: CheckOptions) -> list[str]:
-    """Staged files (default), tracked files (``--all-files``) or the given paths, relative
-    to the repository root; submodules are never passed (git leaves them out by their mode)."""
+def collect_files(root: Path, cwd: Path, options: CheckOptions,
+                  chosen: Sequence[str] | None = None) -> list[str]:
+    """Staged files (default), tracked files (``--all-files``), the given paths, or those a
+    hook chose (pushed files) that are still here, relative to the repository root;
+    submodules are never passed (git leaves them out by their mode)."""
+    if chosen is not None:
+        return [n for n in chosen if os.path.islink(root / n) or os.path.isfile(root / n)]
     if options.all_files:
         return git.tracked_files(root)
     if options.paths:
@@ -190,9 +205,10 @@ def _explicit(root: Path, cwd: Path, paths: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def plan(config: Config, names: list[str], options: CheckOptions, env: Environment) -> list[Job]:
-    """The linters that run, each with its invocation; a linter with no matching file
-    does not run."""
+def plan(config: Config, names: list[str], options: CheckOptions, env: Environment,
+         stage: stages.Stage = stages.PRE_COMMIT) -> list[Job]:
+    """The linters of this hook that run, each with its invocation; a linter with no
+    matching file does not run, except in the message hooks (which have no files)."""
     known = [linter.name for linter in config.linters]
     for name in (*options.only, *options.skip):
         if name not in known:
@@ -202,14 +218,16 @@ def plan(config: Config, names: list[str], options: CheckOptions, env: Environme
     for linter in config.linters:
         if options.only and linter.name not in options.only:
             continue
+        if not stage.selects(linter):
+            continue
         why = ("--skip" if linter.name in options.skip
                else "SKIP" if linter.name in skipped_env else None)
         selected = files.select(names, linter.include, linter.exclude)
-        if why is None and not selected:
+        if why is None and not selected and stage.message is None:
             continue
         args = files.arguments(selected) if linter.pass_filenames else ()
-        jobs.append(Job(linter, [Invocation(linter.command, args)], skipped=why,
-                        files=selected))
+        jobs.append(Job(linter, [Invocation(linter.command, args, stage.stdin, stage.environ)],
+                        skipped=why, files=selected))
     return jobs
 
 
@@ -382,33 +400,3 @@ def _signals(cancel: Cancel | None) -> Iterator[None]:
 
 #: What must still happen if a second signal forces the exit (``os._exit`` skips ``finally``).
 _ON_FORCED_EXIT: list[Callable[[], None]] = []
-
-
-@contextmanager
-def _last_log(common_dir: Path) -> Iterator[BinaryIO]:
-    """``.git/hostlint/last.log``: this run's full output, replacing the last one. Written
-    beside it and renamed at the end, so two checks at once (two worktrees) never mix."""
-    path = common_dir / LAST_LOG
-    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-    try:
-        path.parent.mkdir(exist_ok=True)
-        log = create_private(partial)
-    except OSError:
-        with open(os.devnull, "wb") as devnull:
-            yield devnull
-        return
-    def finish() -> None:
-        with contextlib.suppress(OSError, ValueError):
-            log.flush()
-        with contextlib.suppress(OSError):
-            os.replace(partial, path)
-
-    _ON_FORCED_EXIT.append(finish)
-    try:
-        with log:
-            yield log
-    finally:
-        _ON_FORCED_EXIT.remove(finish)
-        finish()
-
-

@@ -148,14 +148,17 @@ def install(
         bool, typer.Option("--force", help="Keep a foreign hook as .legacy and chain it.")
     ] = False,
     hook_type: Annotated[
-        str, typer.Option("--hook-type", metavar=_choices(HOOK_TYPES), help="The git hook to install.")
-    ] = "pre-commit",
+        list[str] | None, typer.Option("--hook-type", metavar=_choices(HOOK_TYPES),
+                                       help="The git hook to install (repeatable; default "
+                                       "pre-commit).")
+    ] = None,
 ) -> int:
-    """Install the git hook (never overwrites a hook hostlint did not write)."""
+    """Install the git hooks (never overwrites a hook hostlint did not write)."""
     from hostlint import hook, staging
 
     staging.recover_here(_env(ctx))
-    for line in hook.install(_env(ctx).cwd, hook_type=hook_type, force=force):
+    types = tuple(hook_type or ("pre-commit",))
+    for line in hook.install(_env(ctx).cwd, hook_types=types, force=force):
         _env(ctx).message(line)
     return 0
 
@@ -164,15 +167,49 @@ def install(
 def uninstall(
     ctx: typer.Context,
     hook_type: Annotated[
-        str, typer.Option("--hook-type", metavar=_choices(HOOK_TYPES), help="The git hook to remove.")
-    ] = "pre-commit",
+        list[str] | None, typer.Option("--hook-type", metavar=_choices(HOOK_TYPES),
+                                       help="The git hook to remove (repeatable; default: every "
+                                       "hook hostlint wrote).")
+    ] = None,
 ) -> int:
-    """Remove hostlint's hook, restoring any hook it displaced."""
+    """Remove hostlint's hooks, restoring any hook they displaced."""
     from hostlint import hook, staging
 
     staging.recover_here(_env(ctx))
-    _env(ctx).message(hook.uninstall(_env(ctx).cwd, hook_type=hook_type))
+    _env(ctx).message(hook.uninstall(_env(ctx).cwd, hook_types=tuple(hook_type or ())))
     return 0
+
+
+@app.command(name="run-hook")
+def run_hook(
+    ctx: typer.Context,
+    hook_type: Annotated[
+        str, typer.Argument(metavar="TYPE", help=f"The git hook: {', '.join(HOOK_TYPES)}.")
+    ],
+    args: Annotated[
+        list[str] | None, typer.Argument(metavar="ARG", help="git's arguments to that hook.")
+    ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(metavar=_choices(TARGETS), help="Where the linters run.",
+                     autocompletion=_complete_target),
+    ] = None,
+    color: Annotated[
+        str | None, typer.Option(metavar=_choices(COLOR_MODES), help="Colours in the output.")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Tracebacks and details.")] = False,
+) -> int:
+    """Run one git hook's linters as the installed hook does: `run-hook commit-msg FILE`,
+    `run-hook pre-push REMOTE URL < ref-lines`, `run-hook pre-commit`."""
+    from hostlint.check import CheckOptions
+    from hostlint.check import check as run_check
+    from hostlint.stages import hook_input
+
+    env = _env(ctx)
+    env.verbose = env.verbose or verbose
+    options = CheckOptions(target=target, color=color, hook=hook_type,
+                           hook_args=tuple(args or ()), hook_input=hook_input(hook_type))
+    return int(run_check(env, options))
 
 
 @app.command()

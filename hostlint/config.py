@@ -19,6 +19,8 @@ TARGETS = ("auto", "local", "vagrant", "container", "ssh")
 ON_UNAVAILABLE = ("fail", "skip", "local")
 #: How long the name of the single `command` linter may get (it is named after its command).
 NAME_LENGTH = 40
+#: The git hooks hostlint installs and a linter may run in (``hooks``).
+HOOKS = ("pre-commit", "pre-merge-commit", "commit-msg", "prepare-commit-msg", "pre-push")
 
 
 class Key(NamedTuple):
@@ -34,7 +36,7 @@ class Key(NamedTuple):
 
     def allowed(self) -> str:
         if self.choices:
-            return " | ".join(self.choices)
+            return ("a list of: " if self.kind == "strings" else "") + " | ".join(self.choices)
         text = {
             "string": "a non-empty string without NUL" if self.name == "command"
             else "a string without NUL",
@@ -59,6 +61,9 @@ LINTER_KEYS = (
     Key("exclude", "strings", [], "Glob patterns of files never passed."),
     Key("pass_filenames", "boolean", True, "false: run the command once with no file "
         "arguments (still only when some file matches `include`)."),
+    Key("hooks", "strings", ["pre-commit"], "The git hooks it runs in (`pre-commit` also "
+        "runs in `pre-merge-commit`); what each passes: docs/guide.md, \"Other git hooks\".",
+        choices=HOOKS),
 )
 
 TOP_KEYS = (
@@ -85,7 +90,7 @@ TOP_KEYS = (
     Key("container", "table", None, "Container target settings (below)."),
     Key("ssh", "table", None, "SSH target settings (below)."),
     Key("linters", "table", None, "Named linters, `[tool.hostlint.linters.NAME]`, each with "
-        "`command`, `include`, `exclude`, `pass_filenames`; they run in parallel."),
+        "`command`, `include`, `exclude`, `pass_filenames`, `hooks`; they run in parallel."),
 )
 
 VAGRANT_KEYS = (
@@ -131,6 +136,7 @@ class Linter(NamedTuple):
     include: tuple[str, ...] = ("*",)
     exclude: tuple[str, ...] = ()
     pass_filenames: bool = True
+    hooks: tuple[str, ...] = ("pre-commit",)
 
 
 class VagrantSettings(NamedTuple):
@@ -232,8 +238,7 @@ def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
 
 
 def _subtable(path: Path, table: dict[str, Any], name: str, keys: tuple[Key, ...]) -> dict[str, Any]:
-    sub = table.get(name, {})
-    _check_table(path, f"[tool.hostlint.{name}]", sub, keys)
+    _check_table(path, f"[tool.hostlint.{name}]", sub := table.get(name, {}), keys)
     return dict(sub)
 
 
@@ -290,6 +295,7 @@ def _linter(name: str, body: dict[str, Any]) -> Linter:
         include=tuple(body.get("include", ["*"])),
         exclude=tuple(body.get("exclude", [])),
         pass_filenames=body.get("pass_filenames", True),
+        hooks=tuple(body.get("hooks", ["pre-commit"])),
     )
 
 
@@ -333,7 +339,8 @@ def _valid(key: Key, value: Any) -> bool:
         return isinstance(value, dict)
     if key.kind == "strings":
         return isinstance(value, list) and all(
-            isinstance(item, str) and "\0" not in item for item in value)
+            isinstance(item, str) and "\0" not in item
+            and (not key.choices or item in key.choices) for item in value)
     if key.kind == "boolean":
         return isinstance(value, bool)
     if key.kind == "string":
@@ -378,7 +385,7 @@ def reference() -> str:
         "`[tool.hostlint]` in `pyproject.toml` at the repository root, or the same keys at the top",
         "level of `.hostlint.toml` (which wins if both exist). Unknown keys and wrong types are",
         "errors (exit 2) naming the file, the key and what is allowed. Top-level `include`,",
-        "`exclude` and `pass_filenames` are the defaults of every named linter.",
+        "`exclude`, `pass_filenames` and `hooks` are the defaults of every named linter.",
         "",
         "Precedence: command-line option > `HOSTLINT_*` environment variable (`HOSTLINT_TARGET`,",
         "`HOSTLINT_ADVISORY`, `HOSTLINT_COLOR`) > configuration file > default.",

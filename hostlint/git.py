@@ -76,6 +76,32 @@ def staged_files(root: Path) -> list[str]:
             if meta.split(b" ")[1] != GITLINK.encode()]
 
 
+def pushed_files(root: Path, remote: str, local_sha: str, remote_sha: str) -> list[str]:
+    """The files changed by the commits one pre-push ref line pushes (pre-commit's rules): a
+    known remote commit → ``remote...local``; otherwise the commits not on any remote-tracking
+    ref of ``remote``, from the parent of the first (or, from a root commit, every file)."""
+    if remote_sha.strip("0") and _exists(root, remote_sha):
+        return changed_files(root, remote_sha, local_sha)
+    new = _git(("rev-list", "--topo-order", "--reverse", local_sha, "--not",
+                f"--remotes={remote}"), root).split()
+    if not new:
+        return []
+    parents = _git(("rev-list", "--parents", "-n", "1", os.fsdecode(new[0])), root).split()
+    if len(parents) == 1:
+        return _zsplit(_git(("ls-tree", "-r", "-z", "--name-only", "--full-tree", local_sha), root))
+    return changed_files(root, os.fsdecode(parents[1]), local_sha)
+
+
+def changed_files(root: Path, old: str, new: str) -> list[str]:
+    """Files added, copied, modified, renamed or retyped from the merge base to ``new``."""
+    return _zsplit(_git(("diff", "--name-only", "-z", "--no-ext-diff", "--no-relative",
+                         "--diff-filter=ACMRT", f"{old}...{new}"), root))
+
+
+def _exists(root: Path, sha: str) -> bool:
+    return _quiet(("cat-file", "-e", f"{sha}^{{commit}}"), root)[0] == 0
+
+
 def tracked_files(root: Path, paths: Sequence[str] = ()) -> list[str]:
     """Every tracked file (``--all-files``), or those under ``paths``; never submodules."""
     names: dict[str, None] = {}

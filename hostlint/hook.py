@@ -1,20 +1,23 @@
-"""``hostlint install`` / ``uninstall``: our hook is recognised by a marker line; a hook we
-did not write is never overwritten, only kept as ``<type>.legacy`` and run first."""
+"""``hostlint install`` / ``uninstall`` of each hook type: our hook is recognised by a
+marker line; a hook we did not write is never overwritten, only kept as ``<type>.legacy``
+and run first (with git's arguments and stdin)."""
 
 from __future__ import annotations
 
 import os
 import shlex
 import sys
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
 from hostlint import git
+from hostlint.config import HOOKS
 from hostlint.errors import ConfigError, UsageError, one_line
 from hostlint.fsutil import create_private
 
 MARKER = "hostlint-hook-v1"
-HOOK_TYPES = ("pre-commit", "pre-merge-commit")
+HOOK_TYPES = HOOKS
 _PRE_COMMIT_WAY = ("add hostlint's hook to .pre-commit-config.yaml (`- id: hostlint` from hostlint's "
                    "repository; it runs `hostlint check`), as hostlint's guide shows under "
                    "\"pre-commit and prek\"")
@@ -41,22 +44,36 @@ def render(hook_type: str, interpreter: str) -> str:
             .replace("@INTERPRETER@", shlex.quote(interpreter)))
 
 
-def install(cwd: Path, *, hook_type: str = "pre-commit", force: bool = False,
+def _exists(path: Path) -> bool:
+    return path.exists() or path.is_symlink()
+
+
+def install(cwd: Path, *, hook_types: Sequence[str] = ("pre-commit",), force: bool = False,
             interpreter: str | None = None) -> list[str]:
-    """Install the hook; returns the lines to tell the user."""
-    _check_type(hook_type)
+    """Install the hooks (all or none: every type is checked before any is written);
+    returns the lines to tell the user."""
+    types = _check_types(hook_types)
     root = git.locate(cwd).root
     hooks = git.hooks_dir(root)
+    displaced = [t for t in types if _exists(hooks / t) and not is_ours(hooks / t)]
+    for hook_type in displaced:
+        _may_displace(hooks / hook_type, hooks / f"{hook_type}.legacy", force=force)
+    lines = [_write(hooks, t, t in displaced, interpreter or sys.executable) for t in types]
+    return [*lines, *_config_warning(root)]
+
+
+def _write(hooks: Path, hook_type: str, displace: bool, interpreter: str) -> str:
     path, legacy = hooks / hook_type, hooks / f"{hook_type}.legacy"
     note = ""
-    if (path.exists() or path.is_symlink()) and not is_ours(path):
-        note = _displace(path, legacy, force=force)
-    _write(path, render(hook_type, interpreter or sys.executable))
-    return [f"installed the {hook_type} hook at {path}{note}", *_config_warning(root)]
+    if displace:
+        path.rename(legacy)
+        note = f"; the previous hook is kept as {legacy} and runs first"
+    _write_file(path, render(hook_type, interpreter))
+    return f"installed the {hook_type} hook at {path}{note}"
 
 
-def _displace(path: Path, legacy: Path, *, force: bool) -> str:
-    """Keep a hook hostlint did not write as ``legacy`` (only with ``force``)."""
+def _may_displace(path: Path, legacy: Path, *, force: bool) -> None:
+    """Refuse unless a hook hostlint did not write may be kept as ``legacy`` (``force``)."""
     if not force:
         manager = manager_of(path)
         if manager:
@@ -66,13 +83,9 @@ def _displace(path: Path, legacy: Path, *, force: bool) -> str:
         raise UsageError(f"{path} exists and was not written by hostlint",
                          hint=f"run `hostlint install --force` to keep it as {legacy.name} "
                          "and run it before hostlint")
-    if legacy.exists() or legacy.is_symlink():
+    if _exists(legacy):
         raise UsageError(f"{path} and {legacy} both exist; hostlint will not overwrite either",
                          hint="merge or remove one of them, then install again")
-    path.rename(legacy)
-    return f"; the previous hook is kept as {legacy} and runs first"
-
-
 def manager_of(path: Path) -> tuple[str, str] | None:
     """(name, how to use hostlint with it) when another hook manager wrote ``path``."""
     try:
@@ -96,7 +109,7 @@ def _config_warning(root: Path) -> list[str]:
     return []
 
 
-def _write(path: Path, text: str) -> None:
+def _write_file(path: Path, text: str) -> None:
     """Write the hook beside its place and rename it there (never through a symlink
     planted at the temporary name)."""
     tmp = path.with_name(f".{path.name}.hostlint-tmp")
@@ -111,23 +124,38 @@ def _write(path: Path, text: str) -> None:
                          hint="check that you may write to the hooks directory") from None
 
 
-def uninstall(cwd: Path, *, hook_type: str = "pre-commit") -> str:
-    _check_type(hook_type)
+def uninstall(cwd: Path, *, hook_types: Sequence[str] = ()) -> str:
+    """Remove hostlint's hooks of ``hook_types`` (default: every one it wrote), restoring
+    the hooks they displaced; returns the lines to tell the user."""
     hooks = git.hooks_dir(git.locate(cwd).root)
+    if not hook_types:
+        found = [t for t in HOOK_TYPES if is_ours(hooks / t)]
+        if not found:
+            return f"no hostlint hook in {hooks}: nothing to do"
+        return "\n".join(_remove(hooks, t) for t in found)
+    types = _check_types(hook_types)
+    for hook_type in types:
+        path = hooks / hook_type
+        if _exists(path) and not is_ours(path):
+            raise UsageError(f"{path} was not written by hostlint; left as it is",
+                             hint="remove it yourself if you no longer want it")
+    return "\n".join(_remove(hooks, t) for t in types)
+
+
+def _remove(hooks: Path, hook_type: str) -> str:
     path, legacy = hooks / hook_type, hooks / f"{hook_type}.legacy"
-    if not (path.exists() or path.is_symlink()):
+    if not _exists(path):
         return f"no {hook_type} hook at {path}: nothing to do"
-    if not is_ours(path):
-        raise UsageError(f"{path} was not written by hostlint; left as it is",
-                         hint="remove it yourself if you no longer want it")
     path.unlink()
-    if legacy.exists() or legacy.is_symlink():
+    if _exists(legacy):
         legacy.rename(path)
         return f"removed hostlint's {hook_type} hook; restored the previous hook at {path}"
     return f"removed hostlint's {hook_type} hook from {path}"
 
 
-def _check_type(hook_type: str) -> None:
-    if hook_type not in HOOK_TYPES:
-        raise UsageError(f"hook type {hook_type!r} is not supported",
-                         hint=f"use one of: {', '.join(HOOK_TYPES)}")
+def _check_types(hook_types: Sequence[str]) -> list[str]:
+    for hook_type in hook_types:
+        if hook_type not in HOOK_TYPES:
+            raise UsageError(f"hook type {hook_type!r} is not supported",
+                             hint=f"use one of: {', '.join(HOOK_TYPES)}")
+    return list(dict.fromkeys(hook_types))

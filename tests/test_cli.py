@@ -131,7 +131,8 @@ def test_help_shows_flags_as_flags_and_names_each_value(command: tuple[str, ...]
 FOREIGN_HOOK = "#!/bin/sh\nexit 0\n"
 
 
-@pytest.mark.parametrize("args", [("check",), ("detect",), ("install",), ("uninstall",)])
+@pytest.mark.parametrize("args", [("check",), ("detect",), ("install",),
+                                  ("uninstall", "--hook-type", "pre-commit")])
 def test_hostlint_verbose_means_dash_v_for_every_command(tmp_path: Path, args: tuple[str, ...]) -> None:
     """pre-commit, prek and lefthook call ``hostlint check``, not the hook path: the variable
     must work there (and everywhere) as ``-v`` does."""

@@ -31,6 +31,9 @@ BAD = [
     ('[tool.hostlint\ncommand = "x"\n', "invalid TOML"),
     ('[tool.hostlint]\ncommand = "x"\ninclude = ["[z-a].py"]\n', "invalid pattern '[z-a].py'"),
     ('[tool]\nhostlint = 3\n', "must be a table"),
+    ('[tool.hostlint.linters.a]\ncommand = "y"\nhooks = ["pre-pus"]\n',
+     "linters.a] key 'hooks' has array ['pre-pus']; allowed: a list of: pre-commit |"),
+    ('[tool.hostlint]\ncommand = "x"\nhooks = "commit-msg"\n', "key 'hooks' has string"),
     ('[tool.hostlint]\ncommand = "x"\ninclude = ["[[:alfa:]].py"]\n', "invalid pattern '[[:alfa:]].py'"),
     ('[tool.hostlint]\ncommand = "x"\ninclude = ["./src/*.py"]\n', "pattern './src/*.py' can never match"),
     ('[tool.hostlint]\ncommand = "x"\nexclude = ["a//b"]\n', "pattern 'a//b' can never match"),
@@ -99,6 +102,22 @@ exclude = []
     ruff, eslint = config.linters
     assert (ruff.name, ruff.include, ruff.exclude) == ("ruff", ("*.py",), ("vendor/",))
     assert (eslint.name, eslint.exclude) == ("eslint", ())
+    assert ruff.hooks == eslint.hooks == ("pre-commit",)
+
+
+def test_hooks_per_linter_and_as_the_top_level_default(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", """
+[tool.hostlint]
+hooks = ["pre-push"]
+[tool.hostlint.linters.tests]
+command = "pytest"
+[tool.hostlint.linters.gitlint]
+command = "gitlint --msg-filename"
+hooks = ["commit-msg", "prepare-commit-msg"]
+""")
+    tests, gitlint = load(root).linters
+    assert tests.hooks == ("pre-push",)
+    assert gitlint.hooks == ("commit-msg", "prepare-commit-msg")
 
 
 def test_precedence_option_env_file_default(tmp_path: Path) -> None:

@@ -30,15 +30,15 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("", "errors", "status", "environment", "fsutil"),
     ("config", "config_file", "git", "files", "vagrant_record", "patch", "staging", "container_engine",
      "keeper.identity", "keeper.protocol", "keeper.lock"),  # warm connections: no paramiko
-    ("detect", "stream", "notices"),
-    ("targets.base",),
+    ("detect", "stream", "notices", "last_log"),
+    ("targets.base", "targets.posix"),
     ("keeper", "keeper.client"),  # a warm connection's target, which the SSH target tries first
     ("targets.local", "targets.ssh", "targets.ssh.*", "targets.container",
      "targets.container.*"),
     ("keeper.server",),  # the daemon holding an SSH connection
     ("targets.vagrant", "targets.vagrant.*"),  # an SSH target built from Vagrant's settings
     ("targets",),  # the registry
-    ("check", "explain", "hook"),
+    ("check", "explain", "hook", "stages"),
     ("cli", "__main__"),
 )
 

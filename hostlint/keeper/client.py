@@ -29,6 +29,7 @@ from hostlint.keeper.identity import Settings, key, socket_path
 from hostlint.keeper.lock import locked, peer_uid
 from hostlint.status import RunResult
 from hostlint.targets.base import Invocation, Process, split
+from hostlint.targets.posix import put_by_run, take_by_run
 
 #: A keeper must accept and say hello within this (measured from the connect).
 ANSWER_SECONDS = 0.5
@@ -186,6 +187,10 @@ def _ready(session: Session, settings: Settings) -> dict[str, Any] | None:
     return None
 
 
+#: Room in a batch's command line for redirecting stdin from the file put there first.
+STDIN_ROOM = 1100
+
+
 class KeeperTarget:
     """Linters on an SSH target, through its keeper: one keeper conversation per run."""
 
@@ -207,13 +212,16 @@ class KeeperTarget:
 
     def batches(self, invocation: Invocation) -> list[Invocation]:
         """As the SSH target splits them: the keeper told the fixed part of the command."""
-        fixed = self._prefix + len(os.fsencode(invocation.command))
+        fixed = self._prefix + len(os.fsencode(invocation.command)) + sum(
+            len(os.fsencode(f"export {k}={shlex.quote(v)}; ")) for k, v in invocation.environ)
+        fixed += STDIN_ROOM if invocation.stdin else 0
         return split(invocation, limit=self._limit, fixed=fixed,
                      cost=lambda name: len(os.fsencode(shlex.quote(name))) + 1)
 
     def start(self, invocation: Invocation) -> Process:
         session = self._session()
         request = {"command": invocation.command, "files": list(invocation.files),
+                   "stdin": invocation.stdin, "environ": list(invocation.environ),
                    "root_hint": self._root_hint, **self.terminal._asdict()}
         try:
             session.send(protocol.message(protocol.RUN, request))
@@ -221,6 +229,12 @@ class KeeperTarget:
             session.close()
             raise self._lost("the keeper process ended") from None
         return KeeperProcess(session, self)
+
+    def put_file(self, data: bytes) -> str:
+        return put_by_run(self, data)
+
+    def take_file(self, path: str) -> bytes:
+        return take_by_run(self, path)
 
     def _session(self) -> Session:
         with self._lock:

@@ -247,7 +247,9 @@ class Run:
                             request["height"] or default.height)
         target = SshTarget(self.keeper.connection, root=settings.root, name=settings.name,
                            terminal=terminal, root_hint=request.get("root_hint"))
-        return target.start(Invocation(request["command"], tuple(request["files"])))
+        environ = tuple((str(k), str(v)) for k, v in request.get("environ", ()))
+        return target.start(Invocation(request["command"], tuple(request["files"]),
+                                       request.get("stdin", b""), environ))
 
     def _pump(self, process: Any) -> None:
         """Output out as it comes; the client's interrupt, kill and ping in; after each

@@ -32,10 +32,14 @@ GRACE_SECONDS = 1.5
 
 
 class Invocation(NamedTuple):
-    """One run of a linter: its shell command and the file names appended to it."""
+    """One run of a linter: its shell command, the file names appended to it, the bytes on
+    its standard input (then end-of-file; never the pty) and extra environment variables
+    (set on the target; the host's environment is never forwarded to a remote one)."""
 
     command: str
     files: tuple[str, ...] = ()
+    stdin: bytes = b""
+    environ: tuple[tuple[str, str], ...] = ()
 
 
 class Process(Protocol):
@@ -92,7 +96,20 @@ class Target(Protocol):
         """The invocation split so each command line stays under this target's limits."""
         ...
 
-    def start(self, invocation: Invocation) -> Process: ...
+    def start(self, invocation: Invocation) -> Process:
+        """Run the invocation under a pty: output on the pty, ``invocation.stdin`` on the
+        linter's standard input and then end-of-file, ``invocation.environ`` set."""
+        ...
+
+    def put_file(self, data: bytes) -> str:
+        """A new file on the target holding ``data``, private to the linter's user; its
+        path there (the git hooks' message file: the target need not see ``.git``)."""
+        ...
+
+    def take_file(self, path: str) -> bytes:
+        """The bytes a ``put_file`` file holds now (a linter may have rewritten it), and
+        remove it."""
+        ...
 
     def close(self) -> None: ...
 
@@ -220,7 +237,7 @@ def split(
     if not invocation.files:
         return [invocation]
     return [
-        Invocation(invocation.command, tuple(batch))
+        invocation._replace(files=tuple(batch))
         for batch in partition(invocation.files, limit=limit, fixed=fixed, cost=cost)
     ]
 

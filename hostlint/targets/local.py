@@ -44,12 +44,29 @@ class LocalTarget:
         return split(invocation, limit=local_arg_limit(self.environ), fixed=fixed, cost=local_cost)
 
     def start(self, invocation: Invocation) -> Process:
-        environ = self.environ
+        environ = {**self.environ, **dict(invocation.environ)} if invocation.environ else self.environ
         bins = venv_bins(invocation.command, self.root, environ)
         if bins:
             path = [*bins, *environ.get("PATH", os.defpath).split(os.pathsep)]
             environ = {**environ, "PATH": os.pathsep.join(dict.fromkeys(path))}
-        return PtyProcess(shell_argv(invocation), cwd=self.root, environ=environ)
+        return PtyProcess(shell_argv(invocation), cwd=self.root, environ=environ,
+                          stdin=invocation.stdin)
+
+    def put_file(self, data: bytes) -> str:
+        import tempfile  # only the message hooks need it: the hook's start-up stays lean
+
+        fd, path = tempfile.mkstemp(prefix="hostlint-msg.")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        return path
+
+    def take_file(self, path: str) -> bytes:
+        try:
+            with open(path, "rb") as f:
+                return f.read()
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
 
     def close(self) -> None:
         pass
@@ -90,17 +107,34 @@ def _open_pty() -> tuple[int, int]:
     return master, slave
 
 
+def _stdin(data: bytes) -> int:
+    """The linter's standard input: ``/dev/null``, or an unlinked file holding ``data`` (a
+    regular file, as on remote targets: end-of-file after the last byte, no writer thread)."""
+    if not data:
+        return subprocess.DEVNULL
+    import tempfile
+
+    with tempfile.TemporaryFile() as f:
+        f.write(data)
+        f.flush()
+        return os.dup(f.fileno())  # the offset is shared: rewind through the duplicate
+
+
 class PtyProcess:
-    """One local linter: its own session and process group, stdin at end-of-file,
-    stdout and stderr the pty's slave (or ``stderr``: the container target keeps the engine
-    CLI's own complaints apart from the linter's output)."""
+    """One local linter: its own session and process group, stdin the invocation's bytes
+    then end-of-file, stdout and stderr the pty's slave (or ``stderr``: the container target
+    keeps the engine CLI's own complaints apart from the linter's output)."""
 
     def __init__(self, argv: list[str], *, cwd: Path, environ: Mapping[str, str],
-                 stderr: int | None = None) -> None:
+                 stdin: bytes = b"", stderr: int | None = None) -> None:
         self._master, slave = _open_pty()
+        source = -1
         try:
+            source = _stdin(stdin)
+            if source >= 0:
+                os.lseek(source, 0, os.SEEK_SET)
             self._proc = subprocess.Popen(
-                argv, cwd=cwd, env=environ, stdin=subprocess.DEVNULL,
+                argv, cwd=cwd, env=environ, stdin=source,
                 stdout=slave, stderr=slave if stderr is None else stderr,
                 start_new_session=True, close_fds=True,
             )
@@ -109,6 +143,8 @@ class PtyProcess:
             raise
         finally:
             os.close(slave)
+            if source >= 0:
+                os.close(source)
         self._eof = False
 
     def fileno(self) -> int:

@@ -379,3 +379,29 @@ def _no_stray(places: list[Path]) -> Iterator[None]:
     end_keepers(places)
 
 
+
+
+# -- the hooks' input through a kept connection ------------------------------------------------
+
+def test_message_hooks_through_the_keeper_are_byte_exact(server: SshServer, tmp_path: Path,
+                                                         places: list[Path]) -> None:
+    """stdin, the variables and the message file travel through the keeper too."""
+    import json
+
+    log = tmp_path / "probe.log"
+    root = repo(tmp_path, linter("hook_probe.py", str(log), "--append", "Kept:1"),
+                hooks='["prepare-commit-msg"]')
+    warm_up(root)
+    message = b"Title $(x) 'q'\t\xe9\xff\n\n" + bytes(c for c in range(1, 256)) * 4100
+    (tmp_path / "msg").write_bytes(message)
+    for _ in range(2):
+        proc = subprocess.run(hostlint_argv("run-hook", "prepare-commit-msg", str(tmp_path / "msg"),
+                                            "message"), cwd=root, capture_output=True,
+                              env=child_env(), timeout=120, check=False)
+        assert proc.returncode == 0, proc.stderr
+    first, second = (json.loads(line) for line in log.read_text().splitlines())
+    assert bytes.fromhex(first["stdin"]) == bytes.fromhex(first["file"]) == message
+    assert bytes.fromhex(second["file"]) == message + b"\nKept:1\n"
+    assert second["env"]["HOSTLINT_COMMIT_SOURCE"] == "message"
+    assert (tmp_path / "msg").read_bytes() == message + b"\nKept:1\n" * 2
+    assert accepted(server) == 1 and is_keeper(keeper_pid(places))

@@ -445,3 +445,61 @@ def test_a_linter_reading_its_terminal_in_the_container_sees_end_of_input(
     start(*devcontainer_labels(root))
     result = hostlint("check", cwd=root)
     assert (result.code, result.out) == (0, "dev/tty b''\nstderr b''\n"), result.stderr
+
+
+# ----------------------------------------------------------------------------------------
+# The hooks beyond pre-commit: the message and pre-push input reach the container
+# ----------------------------------------------------------------------------------------
+
+def test_commit_msg_and_prepare_commit_msg_in_the_container(
+        tmp_path: Path, start: Start, docker_env: dict[str, str]) -> None:
+    import json
+
+    message = (b"Title $(touch PWNED) 'q' \"d\"\t\xe9\xff\n\n"
+               + bytes(c for c in range(1, 256) if c != 10) * 4000 + b"\n")
+    table = ('[tool.hostlint.linters.msg]\n'
+             f'command = {toml_string(inside("hook_probe.py", "/out/probe.log", "--reject", "WIP"))}\n'
+             'hooks = ["commit-msg"]\n[tool.hostlint.linters.trailer]\n'
+             f'command = {toml_string(inside("hook_probe.py", "/out/edit.log", "--append", "Ok:1"))}\n'
+             'hooks = ["prepare-commit-msg"]\n')
+    root = make_repo(tmp_path / "repo", table)
+    (root / ".devcontainer.json").write_text('{"image": "x"}\n')
+    start(*devcontainer_labels(root))
+    subprocess.run(hostlint_argv("install", "--hook-type", "commit-msg", "--hook-type",
+                                 "prepare-commit-msg"), cwd=root, check=True, env=docker_env)
+    (tmp_path / "message").write_bytes(message)
+    out = tmp_path / "commit.out"
+    assert run_detached(["git", "commit", "-q", "--allow-empty", "-F", str(tmp_path / "message")],
+                        cwd=root, out=out, env=docker_env) == 0, out.read_text()
+    record = json.loads((tmp_path / "out" / "probe.log").read_text())
+    handed = (root / ".git" / "COMMIT_EDITMSG").read_bytes()
+    assert bytes.fromhex(record["stdin"]) == bytes.fromhex(record["file"]) == handed
+    assert handed.endswith(b"\nOk:1\n") and len(handed) > 1_000_000
+    assert git(root, "log", "-1", "--format=%B").rstrip("\n").endswith("Ok:1")
+    assert run_detached(["git", "commit", "-q", "--allow-empty", "-m", "WIP"], cwd=root, out=out,
+                        env=docker_env) == 1
+    assert "message rejected" in out.read_text()
+    assert not list(tmp_path.rglob("PWNED"))
+
+
+def test_pre_push_refs_and_remote_reach_the_container(
+        tmp_path: Path, start: Start, docker_env: dict[str, str]) -> None:
+    import json
+
+    root = container_repo(tmp_path, inside("hook_probe.py", "/out/push.log"),
+                          table='hooks = ["pre-push"]\n', staged=())
+    start(*devcontainer_labels(root))
+    bare = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    git(root, "remote", "add", "origin", str(bare))
+    subprocess.run(hostlint_argv("install", "--hook-type", "pre-push"), cwd=root, check=True,
+                   env=docker_env)
+    out = tmp_path / "push.out"
+    assert run_detached(["git", "push", "-q", "origin", "main"], cwd=root, out=out,
+                        env=docker_env) == 0, out.read_text()
+    record = json.loads((tmp_path / "out" / "push.log").read_text())
+    head = git(root, "rev-parse", "HEAD").strip()
+    ref_line = f"refs/heads/main {head} refs/heads/main {'0' * 40}\n"
+    assert bytes.fromhex(record["stdin"]) == ref_line.encode()
+    assert record["env"] == {"HOSTLINT_REMOTE_NAME": "origin", "HOSTLINT_REMOTE_URL": str(bare)}
+    assert [bytes.fromhex(a).decode() for a in record["args"]] == ["pyproject.toml"]

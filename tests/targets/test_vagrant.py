@@ -9,6 +9,7 @@ whose host key changes, and exact call sequences at a fraction of the real CLI's
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -298,3 +299,20 @@ def test_a_signal_while_the_vagrant_cli_runs_stops_it_and_exits_with_its_code(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_commit_msg_through_vagrant_reads_the_message_in_the_guest(
+        vagrant_repo: Setup, tmp_path: Path) -> None:
+    """Zulip's gitlint set-up: the commit-msg linter runs in the guest, which has no .git."""
+    log = tmp_path / "probe.log"
+    repo, guest = vagrant_repo(linter("hook_probe.py", str(log), "--reject", "WIP"),
+                               config='hooks = ["commit-msg"]\n')
+    assert hostlint("install", "--hook-type", "commit-msg", cwd=repo).code == 0
+    out = tmp_path / "out"
+    assert run_detached(["git", "commit", "-q", "-m", "WIP \xe9 $(x)"], cwd=repo, out=out) == 1
+    assert "message rejected: it contains WIP" in out.read_text()
+    assert run_detached(["git", "commit", "-q", "-m", "Good \xe9 $(x)"], cwd=repo, out=out) == 0, \
+        out.read_text()
+    last = json.loads(log.read_text().splitlines()[-1])
+    assert last["cwd"] == str(guest) and not (guest / ".git").exists()
+    assert bytes.fromhex(last["stdin"]) == bytes.fromhex(last["file"]) == "Good \xe9 $(x)\n".encode()

@@ -4,14 +4,16 @@ one re-lookup of a cached container that failed its exec."""
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 
-from hostlint.container_engine import Container, find, forget
+from hostlint.container_engine import Container, EngineError, engine_failure, find, forget
 from hostlint.detect import container_files, has_devcontainer
 from hostlint.files import local_arg_limit, local_cost
 from hostlint.targets.base import Context, Invocation, Process, split
 from hostlint.targets.container.process import ContainerProcess
 from hostlint.targets.container.script import DEFAULT_TERM, encode, is_utf8, wrapper
+from hostlint.targets.posix import PUT_SCRIPT, stdin_prefix, take_script
 
 
 class ContainerTarget:
@@ -39,6 +41,8 @@ class ContainerTarget:
             names = [os.path.join(self.root, name) for name in names]
         encoded = not all(map(is_utf8, names))
         argv = [c.engine, "exec", "-t", "-w", c.workdir or self.root, "-e", f"TERM={term}"]
+        for name, value in invocation.environ:
+            argv += ["-e", f"{name}={value}"]
         if c.user:
             argv += ["-u", c.user]
         return [*argv, c.id, "sh", "-c", wrapper(invocation.command, encoded=encoded),
@@ -53,7 +57,32 @@ class ContainerTarget:
         return split(invocation, limit=max(limit, 4096), fixed=fixed, cost=cost)
 
     def start(self, invocation: Invocation) -> Process:
+        if invocation.stdin:  # from a file put there first: stdin of `exec -t` is the pty
+            stdin = self.put_file(invocation.stdin)
+            invocation = invocation._replace(command=stdin_prefix(stdin) + invocation.command,
+                                             stdin=b"")
         return ContainerProcess(self, invocation)
+
+    def put_file(self, data: bytes) -> str:
+        return os.fsdecode(self._exec_io(PUT_SCRIPT, data))
+
+    def take_file(self, path: str) -> bytes:
+        return self._exec_io(take_script(path))
+
+    def _exec_io(self, script: str, data: bytes = b"") -> bytes:
+        """``exec -i`` without a pty: ``data`` on the script's stdin, its stdout back."""
+        c = self.container
+        argv = [c.engine, "exec", "-i", *(["-u", c.user] if c.user else []), c.id, "sh", "-c", script]
+        try:
+            proc = subprocess.run(argv, input=data, capture_output=True, check=False,
+                                  env=dict(self.context.env.environ),
+                                  timeout=self.context.config.alive_timeout)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise EngineError(f"`{os.path.basename(c.engine)} exec` failed: {exc}",
+                              reason="other", hint="check the container and the engine") from None
+        if proc.returncode != 0:
+            raise engine_failure(c.engine, proc.stderr, container=c.name)
+        return proc.stdout
 
     def refind(self, failed: Container) -> Container | None:
         """After a cached container failed its exec: look again, once per check."""

@@ -12,6 +12,7 @@ channel with a pty per run (fabric's ``Remote``). One SSH concept per module:
 * ``connection`` — the ``Connection``: channels, the MaxSessions queue, liveness
 * ``remote`` — the one quoted remote command, ``SshTarget`` and ``SshProcess``
 * ``started`` — the start marker: did the remote shell run the command at all?
+* ``channel`` — short commands without a pty: status checks, files put on the target
 
 This module holds the registry's entry points and the names the Vagrant target builds on.
 Importing it loads nothing else: paramiko comes with the first of those names used, so

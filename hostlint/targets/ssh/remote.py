@@ -17,6 +17,9 @@ from hostlint.environment import terminal_size
 from hostlint.errors import ConnectFailed
 from hostlint.status import RunResult
 from hostlint.targets.base import Invocation, Process, split
+from hostlint.targets.posix import stdin_prefix
+from hostlint.targets.ssh import channel as files
+from hostlint.targets.ssh.channel import quick
 from hostlint.targets.ssh.connect import connect
 from hostlint.targets.ssh.connection import Connection
 from hostlint.targets.ssh.endpoint import Endpoint
@@ -33,19 +36,25 @@ if TYPE_CHECKING:
 
 #: One remote command line: Linux caps a ``sh -c`` argument at 128 KiB; sshd resets on more.
 REMOTE_COMMAND_BYTES = 64 * 1024
+#: Room kept in a batch's command line for the path of the file holding its stdin.
+STDIN_PATH_BYTES = 1024
 #: Terminal settings when hostlint's stdout is not a terminal.
 DEFAULT_TERM, DEFAULT_SIZE = "xterm-256color", (120, 40)
 
 
-def remote_command(root: str, invocation: Invocation) -> str:
+def remote_command(root: str, invocation: Invocation, stdin: str = "/dev/null") -> str:
     """THE shell string hostlint sends: the pty passes output bytes untouched (``-opost``,
     whatever the login files set), echoes nothing (not the Ctrl-C ``interrupt`` types), and
     a read of it returns end-of-input at once (``-icanon min 0 time 0``: no prompt waits);
     ``stty`` needs the pty as stdin, so it comes first. Then the start marker (``started``),
-    stdin at end-of-file, into the root, and the command verbatim, each file quoted."""
+    stdin from ``/dev/null`` or from the file ``stdin`` put there first (removed once open),
+    into the root, the invocation's variables exported, and the command verbatim, each file
+    quoted."""
     words = [invocation.command, *(shlex.quote(name) for name in invocation.files)]
-    return (f"stty -opost -echo -icanon min 0 time 0 2>/dev/null; {PRINT_START}; exec </dev/null; "
-            f"cd -- {_quote_root(root)} 2>/dev/null || exit {ROOT_FAILED}; " + " ".join(words))
+    source = "exec </dev/null; " if stdin == "/dev/null" else stdin_prefix(stdin)
+    export = "".join(f"export {name}={shlex.quote(value)}; " for name, value in invocation.environ)
+    return (f"stty -opost -echo -icanon min 0 time 0 2>/dev/null; {PRINT_START}; {source}"
+            f"cd -- {_quote_root(root)} 2>/dev/null || exit {ROOT_FAILED}; {export}" + " ".join(words))
 
 
 #: The remote command's status when ``cd`` to the root failed. A linter may exit 255 too, so
@@ -101,14 +110,16 @@ class SshTarget:
         self.terminal = terminal
 
     def batches(self, invocation: Invocation) -> list[Invocation]:
-        fixed = len(_command_bytes(remote_command(self.root, Invocation(invocation.command))))
+        stdin = "/" * STDIN_PATH_BYTES if invocation.stdin else "/dev/null"
+        fixed = len(_command_bytes(remote_command(self.root, invocation._replace(files=()), stdin)))
         return split(invocation, limit=REMOTE_COMMAND_BYTES, fixed=fixed,
                      cost=lambda name: len(_command_bytes(shlex.quote(name))) + 1)
 
     def start(self, invocation: Invocation) -> Process:
         connection = self.connection
+        stdin = files.put(connection, invocation.stdin) if invocation.stdin else "/dev/null"
+        command = _command_bytes(remote_command(self.root, invocation, stdin))
         channel = connection.open_session()
-        command = _command_bytes(remote_command(self.root, invocation))
         # get_pty/exec wait for the server's reply without a timeout: a watchdog ends the
         # connection if a frozen server never answers.
         watchdog = threading.Timer(connection.alive_timeout, connection.lose,
@@ -130,26 +141,14 @@ class SshTarget:
             watchdog.cancel()
         return SshProcess(connection, channel, root=self.root, root_hint=self.root_hint)
 
+    def put_file(self, data: bytes) -> str:
+        return files.put(self.connection, data)
+
+    def take_file(self, path: str) -> bytes:
+        return files.take(self.connection, path)
+
     def close(self) -> None:
         self.connection.close()
-
-
-def quick(connection: Connection, command: str) -> tuple[int | None, bytes]:
-    """Run a short command in a channel of its own (no pty): its status (None when it gave
-    none within the alive timeout) and its first 4 KiB of output."""
-    channel = connection.open_session()
-    try:
-        channel.settimeout(connection.alive_timeout)
-        channel.exec_command(command)
-        if not channel.status_event.wait(connection.alive_timeout):
-            return None, b""
-        output = channel.recv(4096) if channel.recv_ready() else b""
-        return channel.exit_status, output
-    except (paramiko.SSHException, OSError):
-        return None, b""
-    finally:
-        channel.close()
-        connection.release()
 
 
 class SshProcess:
