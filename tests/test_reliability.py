@@ -41,9 +41,14 @@ def _bytes_repo(tmp_path: Path, payload: bytes, chunk: int = 4096) -> Path:
     return make_repo(tmp_path / "repo", linter_config(command), staged=["a.py"])
 
 
+#: The ESC of ``bytes(range(256))`` (before 0x1c) starts no sequence: removed, as every escape
+#: but colours.
+COLOURED = PAYLOAD.replace(b"\x1b\x1c", b"\x1c", 1)
+
+
 @pytest.mark.parametrize("color, expected", [
-    ("always", PAYLOAD),
-    ("never", PAYLOAD.replace(RED, b"").replace(BOLD_GREEN, b"").replace(RESET, b"")),
+    ("always", COLOURED),
+    ("never", COLOURED.replace(RED, b"").replace(BOLD_GREEN, b"").replace(RESET, b"")),
 ])
 def test_every_byte_arrives_unchanged(tmp_path: Path, color: str, expected: bytes) -> None:
     root = _bytes_repo(tmp_path, PAYLOAD)
@@ -226,3 +231,22 @@ def test_unicode_names_in_nfc_and_nfd_arrive_byte_for_byte(args_root: tuple[Path
                    check=True)
     assert hostlint("check", cwd=root).code == 0
     assert sorted(os.fsencode(n) for n in logged_args(log)) == sorted(os.fsencode(n) for n in names)
+
+
+
+#: What a hostile or careless target may print: a clipboard write (OSC 52), a window title,
+#: clear screen and a terminal reset, between coloured text and a progress bar's moves.
+ESCAPES = (b"\x1b]52;c;ZWNobyBwd25lZA==\x07\x1b]0;title\x1b\\\x1b[2J\x1b[H\x1bc" + RED + b"E1"
+           + RESET + b" 50%\r\x1b[1A\x1b[2K100%\n")
+
+
+@pytest.mark.parametrize("tty, shown", [
+    (True, RED + b"E1" + RESET + b" 50%\r\x1b[1A\x1b[2K100%\n"),  # colour on: colours and moves
+    (False, b"E1 50%\r100%\n"),  # colour off: no escape sequence at all
+])
+def test_terminal_escapes_from_the_target_never_reach_the_terminal_or_last_log(
+        tmp_path: Path, tty: bool, shown: bytes) -> None:
+    root = _bytes_repo(tmp_path, ESCAPES)
+    result = hostlint("check", cwd=root, tty=tty)
+    assert (result.code, result.stdout) == (0, shown)
+    assert (root / ".git" / "hostlint" / "last.log").read_bytes() == b"E1 50%\r100%\n"

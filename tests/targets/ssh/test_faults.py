@@ -42,28 +42,30 @@ from tests.utils import (
 # -- the bytes a linter writes ---------------------------------------------------------------
 
 RED, BOLD_GREEN, RESET, SGR0 = b"\x1b[31m", b"\x1b[1;32m", b"\x1b[0m", b"\x1b(B"
-#: (bytes, is a colour sequence): all 256 byte values, invalid UTF-8, progress-bar ``\r``s,
-#: the linter's own ``\r\n``, colours (sgr0's ``ESC ( B`` too), a 1 MB last line without
-#: a newline.
+#: (bytes, kind): all 256 byte values (the ESC among them, before 0x1c, starts no sequence:
+#: a stray ESC), invalid UTF-8, progress-bar ``\r``s, the linter's own ``\r\n``, colours
+#: (sgr0's ``ESC ( B`` too), a 1 MB last line without a newline.
 PARTS = (
-    (bytes(range(256)), False),
-    (b"\ninvalid utf-8: \xff\xfe\xc3\x28 \xed\xa0\x80 \xe2\x82\n", False),
-    (b"progress 10%\rprogress 20%\rdone\n", False),
-    (RED, True), (b"red", False), (RESET, True),
-    (BOLD_GREEN, True), (b"ok", False), (RESET, True), (SGR0, True),
-    (b"\ttab\x08\x08back\r\n", False),
-    (b"L" * 1_000_000, False),
+    (bytes(range(0x1b)), "text"), (b"\x1b", "stray"), (bytes(range(0x1c, 256)), "text"),
+    (b"\ninvalid utf-8: \xff\xfe\xc3\x28 \xed\xa0\x80 \xe2\x82\n", "text"),
+    (b"progress 10%\rprogress 20%\rdone\n", "text"),
+    (RED, "colour"), (b"red", "text"), (RESET, "colour"),
+    (BOLD_GREEN, "colour"), (b"ok", "text"), (RESET, "colour"), (SGR0, "colour"),
+    (b"\ttab\x08\x08back\r\n", "text"),
+    (b"L" * 1_000_000, "text"),
 )
 PAYLOAD = b"".join(data for data, _ in PARTS)
-UNCOLOURED = b"".join(data for data, colour in PARTS if not colour)
-#: What hostlint strips (stream.py's definition, restated): SGR and ``ESC ( B``.
+#: What arrives with colour on (the stray ESC removed, as every escape but colours) and off.
+COLOURED = b"".join(data for data, kind in PARTS if kind != "stray")
+UNCOLOURED = b"".join(data for data, kind in PARTS if kind == "text")
+#: What hostlint keeps with colour on (stream.py's definition, restated): SGR, ``ESC ( B``.
 SGR = re.compile(rb"\x1b\[[0-9;:]*m|\x1b\(B")
 
 
 def test_the_payload_holds_what_it_claims() -> None:
     assert set(PAYLOAD) == set(range(256))
-    assert not SGR.search(UNCOLOURED)  # only the colour parts are colour sequences
-    assert SGR.sub(b"", PAYLOAD) == UNCOLOURED
+    assert b"\x1b" not in UNCOLOURED  # only the colour parts and the stray ESC are escapes
+    assert SGR.sub(b"", COLOURED) == UNCOLOURED
     assert not PAYLOAD.endswith(b"\n") and b"\rprogress" in PAYLOAD
 
 
@@ -85,8 +87,8 @@ def check_to_files(root: Path, *args: str, timeout: float = 60) -> Result:
 
 @pytest.mark.timeout(90)
 @pytest.mark.parametrize("color, chunk, expected", [
-    ("always", 65536, PAYLOAD),
-    ("always", 7, PAYLOAD),
+    ("always", 65536, COLOURED),
+    ("always", 7, COLOURED),
     ("never", 7, UNCOLOURED),  # 7-byte writes cut escape sequences between reads
 ])
 def test_every_byte_arrives_unchanged_over_ssh(ssh_home: Path, tmp_path: Path, color: str, chunk: int,
