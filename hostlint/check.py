@@ -19,13 +19,13 @@ from hostlint import detect, files, git, staging, targets
 from hostlint.config import Config, Linter
 from hostlint.environment import Environment
 from hostlint.errors import Interrupted, TargetUnavailable, UsageError, exit_status
+from hostlint.last_log import LastLog, last_log
 from hostlint.status import ExitCode, RunResult, exit_code
 from hostlint.stream import Held, Sink, close, output_stack
 from hostlint.targets.base import Cancel, Invocation, Target, run
 
 #: A held block stays in memory up to this size, then spills to a temporary file.
 HOLD_IN_MEMORY = 1024 * 1024
-LAST_LOG = Path("hostlint") / "last.log"
 
 
 class CheckOptions(NamedTuple):
@@ -96,9 +96,12 @@ def check(env: Environment, options: CheckOptions) -> int:
         return ExitCode.OK
     timer.mark("connect")
     try:
-        with _last_log(repo.common_dir) as log:
-            out = output_stack(env.stdout, log, color=color,
-                               roots=target.roots if options.map_paths else ())
+        with last_log(repo.common_dir, _ON_FORCED_EXIT) as log:
+            if log.failed:
+                _log_lost(env, log, log.failed)
+            out = output_stack(env.stdout, log.file, color=color,
+                               roots=target.roots if options.map_paths else (),
+                               on_error=_side_output_failed(env, log))
             try:
                 with aside.held(_ON_FORCED_EXIT):
                     run_jobs(target, jobs, out, config.jobs, env)
@@ -115,8 +118,8 @@ def check(env: Environment, options: CheckOptions) -> int:
     if any(not job.result.ok for job in jobs):
         if config.advisory:
             env.message("advisory: linters reported problems; the commit is not blocked")
-        if not env.is_tty:
-            env.message(f"full output in {repo.common_dir / LAST_LOG}")
+        if not env.is_tty and not log.failed:
+            env.message(f"full output in {log.path}")
     return code
 
 
@@ -233,13 +236,14 @@ def run_jobs(target: Target, jobs: list[Job], out: Sink, limit: int | None, env:
     cancel = Cancel()
     finished: queue.Queue[tuple[Job, BaseException | None]] = queue.Queue()
     slots = threading.BoundedSemaphore(limit or len(jobs))
+    spill_failed = _spill_failed(env)
 
     def work(job: Job) -> None:
         error: BaseException | None = None
         try:
             with slots:
                 if not cancel.is_set():
-                    _run_job(target, job, cancel, None if grouped else out)
+                    _run_job(target, job, cancel, None if grouped else out, spill_failed)
         except BaseException as exc:  # handed to the main thread
             error = exc
         finished.put((job, error))
@@ -283,11 +287,12 @@ def _join(threads: list[threading.Thread]) -> Interrupted | None:
     return interrupted
 
 
-def _run_job(target: Target, job: Job, cancel: Cancel, out: Sink | None) -> None:
+def _run_job(target: Target, job: Job, cancel: Cancel, out: Sink | None,
+             spill_failed: Callable[[OSError], None]) -> None:
     started = time.monotonic()
     sink: Sink
     if out is None:
-        job.block = Held(HOLD_IN_MEMORY)
+        job.block = Held(HOLD_IN_MEMORY, spill_failed)
         sink = job.block
     else:
         sink = out
@@ -352,31 +357,35 @@ def _signals(cancel: Cancel) -> Iterator[None]:
 _ON_FORCED_EXIT: list[Callable[[], None]] = []
 
 
-@contextmanager
-def _last_log(common_dir: Path) -> Iterator[BinaryIO]:
-    """``.git/hostlint/last.log``: this run's full output, replacing the last one. Written
-    beside it and renamed at the end, so two checks at once (two worktrees) never mix."""
-    path = common_dir / LAST_LOG
-    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-    try:
-        path.parent.mkdir(exist_ok=True)
-        log: BinaryIO = open(partial, "wb")  # noqa: SIM115
-    except OSError:
-        with open(os.devnull, "wb") as devnull:
-            yield devnull
-        return
-    def finish() -> None:
-        with contextlib.suppress(OSError, ValueError):
-            log.flush()
-        with contextlib.suppress(OSError):
-            os.replace(partial, path)
-
-    _ON_FORCED_EXIT.append(finish)
-    try:
-        with log:
-            yield log
-    finally:
-        _ON_FORCED_EXIT.remove(finish)
-        finish()
+def _side_output_failed(env: Environment, log: LastLog) -> Callable[[BinaryIO, OSError], None]:
+    """What happens when stdout or last.log cannot be written: that output is dropped with
+    one warning; the run and its result go on."""
+    def failed(stream: BinaryIO, exc: OSError) -> None:
+        if stream is not env.stdout:
+            log.drop(exc)
+            _log_lost(env, log, exc)
+            return
+        env.lose_stdout()
+        kept = "is not kept anywhere" if log.failed else f"is kept in {log.path}"
+        env.message(f"warning: cannot write to stdout: {exc.strerror or exc}; the output {kept}")
+    return failed
 
 
+def _log_lost(env: Environment, log: LastLog, exc: OSError) -> None:
+    env.message(f"warning: cannot write {log.path}: {exc.strerror or exc}; this run's output is "
+                "not kept there")
+
+
+def _spill_failed(env: Environment) -> Callable[[OSError], None]:
+    """One warning for this run, however many held blocks cannot spill to a file."""
+    said = threading.Event()
+
+    def failed(exc: OSError) -> None:
+        import tempfile
+
+        if not said.is_set():
+            said.set()
+            where = f" in {tempfile.tempdir}" if tempfile.tempdir else ""
+            env.message(f"warning: cannot hold output in a temporary file{where}: "
+                        f"{exc.strerror or exc}; holding it in memory")
+    return failed

@@ -71,9 +71,18 @@ class Environment:
         return bool(self.stdout_isatty)
 
     def message(self, text: str) -> None:
-        """One of hostlint's own lines, on stderr."""
-        self.stderr.write(f"hostlint: {text}\n")
-        self.stderr.flush()
+        """One of hostlint's own lines, on stderr (a stderr that cannot be written, a full
+        disk or a closed pipe, is let go: it changes no result)."""
+        try:
+            self.stderr.write(f"hostlint: {text}\n")
+            self.stderr.flush()
+        except (OSError, ValueError):
+            _to_devnull(self.stderr)
+
+    def lose_stdout(self) -> None:
+        """stdout cannot be written: point its descriptor at /dev/null, so that nothing else
+        fails on it (the interpreter's last flush of what it still buffers included)."""
+        _to_devnull(self.stdout)
 
     def debug(self, text: str) -> None:
         if self.verbose:
@@ -93,3 +102,15 @@ class Environment:
                 return True
             return self.is_tty
         return mode == "always"
+
+
+def _to_devnull(stream: BinaryIO | TextIO) -> None:
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError):  # not a real file (tests write into memory)
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, fd)
+    finally:
+        os.close(null)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from typing import BinaryIO, Protocol
 
 # One sequence at an introducer (ESC, or a C1 control encoded in UTF-8), ECMA-48 syntax;
@@ -44,13 +45,18 @@ class Sink(Protocol):
     def flush(self) -> None: ...
 
 
-def output_stack(stdout: BinaryIO, log: BinaryIO, *, color: bool,
-                 roots: tuple[str, ...] = ()) -> Sink:
+def output_stack(stdout: BinaryIO, log: BinaryIO, *, color: bool, roots: tuple[str, ...] = (),
+                 on_error: Callable[[BinaryIO, OSError], None] | None = None) -> Sink:
     """Everything a check writes goes through this stack: stdout (escape sequences filtered:
     only colours and cursor moves kept, and only with ``color``) teed into the log file (no
-    escape sequence at all), with remote ``roots`` shown as host-relative paths. ``close`` it
-    at the end to hand on what the filters still hold."""
-    out: Sink = Tee(Escapes(StreamSink(stdout), colour=color), Escapes(StreamSink(log), colour=False))
+    escape sequence at all), with remote ``roots`` shown as host-relative paths. A
+    destination that fails (a full disk, a closed pipe) is dropped and handed to
+    ``on_error`` once; the other carries on. ``close`` it at the end to hand on what the
+    filters still hold."""
+    def dropping(stream: BinaryIO) -> Sink:
+        return DropOnError(StreamSink(stream), lambda exc: on_error(stream, exc) if on_error else None)
+
+    out: Sink = Tee(Escapes(dropping(stdout), colour=color), Escapes(dropping(log), colour=False))
     return MapPaths(out, roots) if roots else out
 
 
@@ -65,6 +71,34 @@ class StreamSink:
 
     def flush(self) -> None:
         self._stream.flush()
+
+
+class DropOnError:
+    """A destination whose failure must not end the run (stdout, last.log): the first
+    ``OSError`` drops it (later writes go nowhere) and is handed to ``on_error``."""
+
+    def __init__(self, sink: Sink, on_error: Callable[[OSError], None]) -> None:
+        self._sink = sink
+        self._on_error = on_error
+        self.failed = False
+
+    def _do(self, action: Callable[[], None]) -> None:
+        if self.failed:
+            return
+        try:
+            action()
+        except OSError as exc:
+            self.failed = True
+            self._on_error(exc)
+
+    def write(self, data: bytes) -> None:
+        self._do(lambda: self._sink.write(data))
+
+    def flush(self) -> None:
+        self._do(self._sink.flush)
+
+    def close(self) -> None:
+        self._do(lambda: close(self._sink))
 
 
 class Escapes:
@@ -204,47 +238,62 @@ class Tee:
 
 class Held:
     """A linter's output held while other linters run: chunks in memory up to ``limit``
-    bytes, then everything in a temporary file, written chunk by chunk (one large contiguous
-    copy, as ``SpooledTemporaryFile`` makes on rollover, made glibc keep ~60 MiB more)."""
+    bytes, then in a temporary file, written chunk by chunk (one large contiguous copy, as
+    ``SpooledTemporaryFile`` makes on rollover, made glibc keep ~60 MiB more). When that file
+    cannot be written (a full disk), ``on_error`` hears of it and the rest stays in memory:
+    nothing is lost."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, on_error: Callable[[OSError], None] | None = None) -> None:
         self._limit = limit
-        self._chunks: list[bytes] = []
+        self._on_error = on_error
+        self._chunks: list[bytes] = []  # in memory: what comes after the file's content
         self._size = 0
         self._file: BinaryIO | None = None
+        self._spill = True
         self.last = b""
 
     def write(self, data: bytes) -> None:
         if not data:
             return
         self.last = data[-1:]
-        if self._file is None and self._size + len(data) <= self._limit:
-            self._chunks.append(data)
-            self._size += len(data)
-            return
-        if self._file is None:
-            import tempfile  # only for output beyond the limit
+        self._chunks.append(data)
+        self._size += len(data)
+        if self._size > self._limit and self._spill:
+            self._to_file()
 
-            self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed in replay()
-            for chunk in self._chunks:
-                self._file.write(chunk)
-            self._chunks = []
-        self._file.write(data)
+    def _to_file(self) -> None:
+        view = memoryview(b"")
+        try:
+            if self._file is None:
+                import tempfile  # only for output beyond the limit
+
+                self._file = tempfile.TemporaryFile(buffering=0)  # noqa: SIM115 - closed in replay()
+            while self._chunks:
+                view = memoryview(self._chunks[0])
+                while view:  # an unbuffered file: a short write says how much went
+                    view = view[self._file.write(view) or 0:]
+                self._size -= len(self._chunks.pop(0))
+        except OSError as exc:
+            if view:  # what of the first chunk did not go stays held
+                self._chunks[0] = bytes(view)
+            self._spill = False
+            if self._on_error is not None:
+                self._on_error(exc)
 
     def flush(self) -> None:
         pass
 
     def replay(self, sink: Sink) -> None:
         """Write everything held into ``sink``, then let it go."""
-        for chunk in self._chunks:
-            sink.write(chunk)
-        self._chunks = []
         if self._file is not None:
             self._file.seek(0)
             while chunk := self._file.read(65536):
                 sink.write(chunk)
             self._file.close()
             self._file = None
+        for chunk in self._chunks:
+            sink.write(chunk)
+        self._chunks = []
 
 
 def _next(data: bytes, byte: bytes, pos: int, found: int) -> int:

@@ -29,7 +29,7 @@ PACKAGE = Path(hostlint.__file__).parent
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("", "errors", "status", "environment"),
     ("config", "git", "files", "vagrant_record", "patch", "staging"),
-    ("detect", "stream"),
+    ("detect", "stream", "last_log"),
     ("targets.base",),
     ("targets.local", "targets.ssh", "targets.ssh.*"),
     ("targets.vagrant", "targets.vagrant.*"),  # an SSH target built from Vagrant's settings

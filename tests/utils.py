@@ -3,16 +3,19 @@ repositories, hostile file names, and readers of what the test linters (tests/li
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shlex
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from hypothesis import strategies as st
 
 from hostlint.cli import main
@@ -250,3 +253,25 @@ def snapshot(root: Path) -> Snapshot:
 def saved_patches(root: Path) -> list[Path]:
     """The unstaged changes hostlint holds aside in this repository."""
     return sorted((root / ".git" / "hostlint").glob("unstaged-*.patch"))
+
+
+@contextmanager
+def full_filesystem(where: Path, *, leave: int = 0) -> Iterator[Path]:
+    """A 64 KiB tmpfs mounted on the directory ``where`` (created), filled up to its last
+    ``leave`` bytes (a filesystem that fills up while hostlint writes); unmounted afterwards.
+    Skips the test when this process may not mount (not root, no CAP_SYS_ADMIN)."""
+    where.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,mode=0755", "tmpfs",
+                              str(where)], capture_output=True, text=True, check=False)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
+    try:
+        with open(where / "filler", "wb", buffering=0) as filler:
+            with contextlib.suppress(OSError):  # ENOSPC: the filesystem is full
+                while True:
+                    filler.write(b"\0" * 4096)
+            filler.truncate(filler.tell() - leave)
+        yield where
+    finally:
+        if subprocess.run(["umount", str(where)], check=False).returncode != 0:
+            subprocess.run(["umount", "-l", str(where)], check=False)
