@@ -235,7 +235,7 @@ def run_jobs(target: Target, jobs: list[Job], out: Sink, limit: int | None, env:
     grouped = len(jobs) > 1
     cancel = Cancel()
     finished: queue.Queue[tuple[Job, BaseException | None]] = queue.Queue()
-    slots = threading.BoundedSemaphore(limit or len(jobs))
+    slots = threading.BoundedSemaphore(limit or _at_once(len(jobs)))
     spill_failed = _spill_failed(env)
 
     def work(job: Job) -> None:
@@ -271,6 +271,17 @@ def run_jobs(target: Target, jobs: list[Job], out: Sink, limit: int | None, env:
         cancel.close()
     if grouped:
         _summary(out, jobs)
+
+
+def _at_once(count: int) -> int:
+    """With no ``jobs`` cap, every linter runs at once, as many as the descriptor limit
+    holds: each needs a pty or a channel (three descriptors at most while it starts)."""
+    if count <= 64:
+        return count
+    import resource
+
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return count if soft == resource.RLIM_INFINITY else max(1, min(count, (soft - 64) // 3))
 
 
 def _join(threads: list[threading.Thread]) -> Interrupted | None:

@@ -26,6 +26,7 @@ from tests.utils import (
     logged_args,
     make_repo,
     run_detached,
+    with_descriptors,
 )
 
 RED, BOLD_GREEN, RESET = b"\x1b[31m", b"\x1b[1;32m", b"\x1b[0m"
@@ -232,6 +233,15 @@ def test_unicode_names_in_nfc_and_nfd_arrive_byte_for_byte(args_root: tuple[Path
     assert hostlint("check", cwd=root).code == 0
     assert sorted(os.fsencode(n) for n in logged_args(log)) == sorted(os.fsencode(n) for n in names)
 
+
+def test_a_check_started_with_1100_open_descriptors(tmp_path: Path) -> None:
+    """Every descriptor hostlint opens (the pty, the cancel pipe) is numbered past 1024,
+    where ``select()`` cannot go."""
+    root = make_repo(tmp_path / "repo", linter_config("echo fine"), staged=["a.py"])
+    proc = subprocess.run(with_descriptors(hostlint_argv("check"), hold=1100), cwd=root,
+                          capture_output=True, stdin=subprocess.DEVNULL, env=child_env(),
+                          timeout=60, check=False)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, b"fine a.py\n", b"")
 
 
 #: What a hostile or careless target may print: a clipboard write (OSC 52), a window title,

@@ -7,6 +7,7 @@ import contextlib
 import io
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -275,3 +276,44 @@ def full_filesystem(where: Path, *, leave: int = 0) -> Iterator[Path]:
     finally:
         if subprocess.run(["umount", str(where)], check=False).returncode != 0:
             subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def output_closed_command(pidfile: Path, *, ignore_ctrl_c: bool = False) -> str:
+    """A linter that closes its output at once and runs on (``exec cmd >/dev/null 2>&1``):
+    it writes its pid to ``pidfile``, then sleeps 600 s (ignoring SIGINT if asked). Run it
+    with ``pass_filenames = false``."""
+    trap = "trap '' INT; " if ignore_ctrl_c else ""
+    return f"exec >/dev/null 2>&1; {trap}echo $$ > {shlex.quote(str(pidfile))}; exec sleep 600"
+
+
+def sigterm_once_output_closed(proc: subprocess.Popen[bytes], pidfile: Path) -> tuple[int, float]:
+    """Once the linter of ``output_closed_command`` runs, one SIGTERM to hostlint (``proc``):
+    the linter's pid and the seconds until hostlint exited 143."""
+    assert eventually(lambda: pidfile.exists() and pidfile.read_text().strip() != "", 30)
+    pid = int(pidfile.read_text())
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 143
+    return pid, time.monotonic() - started
+
+
+def with_descriptors(argv: Sequence[str], *, hold: int = 0, limit: int | None = None) -> list[str]:
+    """``argv`` started with ``hold`` more descriptors open (on /dev/null, from 3 up, so every
+    descriptor it opens is numbered above ``hold``) and its soft RLIMIT_NOFILE set to
+    ``limit`` (by default raised to ``hold + 1024`` if lower). Skips the test when the hard
+    limit is too low."""
+    import resource
+
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    wanted = limit or hold + 1024
+    if hard != resource.RLIM_INFINITY and hard < wanted:
+        pytest.skip(f"RLIMIT_NOFILE hard limit {hard} is below {wanted}")
+    script = ("import os, resource, sys\n"
+              "hold, wanted, exact = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == 'exact'\n"
+              "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+              "if exact or (soft != resource.RLIM_INFINITY and soft < wanted):\n"
+              "    resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))\n"
+              "for _ in range(hold):\n"
+              "    os.set_inheritable(os.open(os.devnull, os.O_RDONLY), True)\n"
+              "os.execv(sys.argv[4], sys.argv[4:])\n")
+    return [PYTHON, "-c", script, str(hold), str(wanted), "exact" if limit else "raise", *argv]

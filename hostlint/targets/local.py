@@ -91,6 +91,9 @@ class PtyProcess:
         self._eof = not data
         return data
 
+    def exited(self) -> bool:
+        return self._proc.poll() is not None
+
     def wait(self) -> RunResult:
         code = self._proc.wait()
         if code < 0:

@@ -167,6 +167,11 @@ class SshProcess:
     def read(self) -> bytes:
         return self._channel.recv(65536)
 
+    def exited(self) -> bool:
+        """The exit status came (or the channel closed); the connection is checked."""
+        self._connection.check_alive()
+        return self._channel.status_event.is_set()
+
     def wait(self) -> RunResult:
         while not self._channel.status_event.wait(0.5):
             self._connection.check_alive()

@@ -154,8 +154,10 @@ def test_remote_command_undoes_output_flags_that_login_files_set(tmp_path: Path)
                             env=child_env(), start_new_session=True)
     os.close(slave)
     received = bytearray()
+    readable = select.poll()
+    readable.register(master, select.POLLIN)
     try:
-        while select.select([master], [], [], 10)[0]:
+        while readable.poll(10_000):
             try:
                 chunk = os.read(master, 65536)
             except OSError:  # EIO: every writer has closed the pty
