@@ -1,18 +1,20 @@
 """``.git/hostlint/last.log``: every run's full output, because GUI clients truncate or hide
 hook output. Written beside it (``last.log.PID.partial``) and renamed at the end, so two
-checks at once (two worktrees) never mix. A log that cannot be written (a full disk) is
-dropped, never left cut."""
+checks at once (two worktrees) never mix; a partial left by a run that was killed is swept
+by the next one. A log that cannot be written (a full disk) is dropped, never left cut."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
 LAST_LOG = Path("hostlint") / "last.log"
+_PARTIAL = re.compile(r"last\.log\.([0-9]+)\.partial")
 
 
 class LastLog:
@@ -24,6 +26,7 @@ class LastLog:
         self.failed: OSError | None = None
         try:
             self.path.parent.mkdir(exist_ok=True)
+            sweep(self.path.parent)
             self.file: BinaryIO = open(self._partial, "wb")  # noqa: SIM115 - closed in finish()
         except OSError as exc:
             self.failed = exc
@@ -59,3 +62,21 @@ def last_log(common_dir: Path, on_forced_exit: list[Callable[[], None]]) -> Iter
         on_forced_exit.remove(log.finish)
         log.finish()
 
+
+def sweep(directory: Path) -> None:
+    """Remove the partial logs of runs whose process is gone (killed before the rename)."""
+    for name in os.listdir(directory):
+        match = _PARTIAL.fullmatch(name)
+        if match and not _alive(int(match.group(1))):
+            with contextlib.suppress(OSError):
+                os.unlink(directory / name)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True

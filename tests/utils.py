@@ -127,6 +127,29 @@ def gone_within(pid: int, seconds: float) -> bool:
     return eventually(lambda: not alive(pid), seconds)
 
 
+def processes_running(token: str) -> list[int]:
+    """PIDs whose command line contains ``token`` (live ones, zombies excluded)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{name}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if token.encode() in cmdline and alive(int(name)):
+            found.append(int(name))
+    return found
+
+
+def none_running_within(token: str, seconds: float) -> bool:
+    return eventually(lambda: not processes_running(token), seconds)
+
+
+def wait_for_file(path: Path, seconds: float) -> None:
+    assert eventually(path.exists, seconds), f"{path} did not appear within {seconds} s"
+
+
 def linter_config(command: str, **keys: str) -> str:
     extra = "".join(f"{k} = {v}\n" for k, v in keys.items())
     return f"[tool.hostlint]\ncommand = {toml_string(command)}\n{extra}"

@@ -11,6 +11,7 @@ import signal
 import struct
 import subprocess
 import termios
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -58,9 +59,55 @@ def _open_pty() -> tuple[int, int]:
     return master, slave
 
 
+class Watchdog:
+    """Kills the linters' process groups when hostlint dies without stopping them (``kill
+    -9``): they have sessions of their own and no controlling terminal, so nothing the kernel
+    does on hostlint's death reaches them (and giving them the pty as controlling terminal
+    would hang a linter that reads ``/dev/tty``). One small shell per hostlint process, in a
+    session of its own, reads ``+GROUP`` / ``-GROUP`` lines from a pipe only hostlint holds;
+    at its end (hostlint exited or died) it sends SIGKILL to every group still listed."""
+
+    SCRIPT = """trap '' INT TERM HUP
+live=' '
+while read -r line; do
+  case $line in
+    +*) live="$live${line#+} " ;;
+    -*) group=${line#-}
+        case $live in *" $group "*) live="${live%% "$group" *} ${live#* "$group" }" ;; esac ;;
+  esac
+done
+for group in $live; do kill -s KILL -- "-$group" 2>/dev/null; done
+"""
+    _lock = threading.Lock()
+    _pipe: int | None = None
+
+    @classmethod
+    def tell(cls, line: str) -> None:
+        """Start watching (``+GROUP``) or stop (``-GROUP``); best effort: without a
+        watchdog (it could not start, or was killed) the check runs as before."""
+        with cls._lock:
+            if cls._pipe is None:
+                cls._pipe = cls._start()
+            with contextlib.suppress(OSError):
+                os.write(cls._pipe, f"{line}\n".encode())
+
+    @classmethod
+    def _start(cls) -> int:
+        read, write = os.pipe()  # not inherited: only this process holds the writing end
+        try:
+            subprocess.Popen([SHELL, "-c", cls.SCRIPT], stdin=read, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
+        except OSError:
+            os.close(write)
+            write = os.open(os.devnull, os.O_WRONLY)
+        finally:
+            os.close(read)
+        return write
+
+
 class PtyProcess:
     """One local linter: its own session and process group, stdin at end-of-file,
-    stdout and stderr the pty's slave."""
+    stdout and stderr the pty's slave; watched, so that it does not outlive hostlint."""
 
     def __init__(self, argv: list[str], *, cwd: Path, environ: Mapping[str, str]) -> None:
         self._master, slave = _open_pty()
@@ -74,6 +121,7 @@ class PtyProcess:
             raise
         finally:
             os.close(slave)
+        Watchdog.tell(f"+{self._proc.pid}")
         self._eof = False
 
     def fileno(self) -> int:
@@ -128,6 +176,7 @@ class PtyProcess:
         if self._proc.poll() is None:
             self.kill()
             self._proc.wait()
+        Watchdog.tell(f"-{self._proc.pid}")
         os.close(self._master)
 
 

@@ -30,13 +30,15 @@ from tests.utils import (
     Result,
     alive,
     child_env,
-    eventually,
     gone_within,
     hostlint,
     hostlint_argv,
     linter,
     make_repo,
+    none_running_within,
+    processes_running,
     stage,
+    wait_for_file,
 )
 
 # -- the bytes a linter writes ---------------------------------------------------------------
@@ -204,29 +206,6 @@ def test_sighup_stops_the_remote_linter_and_is_129(ssh_home: Path, tmp_path: Pat
     assert gone_within(remote_pid, 2)
     assert proc.stderr is not None
     assert proc.stderr.read().decode() == "hostlint: interrupted (SIGHUP): linters stopped\n"
-
-
-def processes_running(token: str) -> list[int]:
-    """PIDs whose command line contains ``token`` (live ones, zombies excluded)."""
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            cmdline = Path(f"/proc/{name}/cmdline").read_bytes()
-        except OSError:
-            continue
-        if token.encode() in cmdline and alive(int(name)):
-            found.append(int(name))
-    return found
-
-
-def none_running_within(token: str, seconds: float) -> bool:
-    return eventually(lambda: not processes_running(token), seconds)
-
-
-def wait_for_file(path: Path, seconds: float) -> None:
-    assert eventually(path.exists, seconds), f"{path} did not appear within {seconds} s"
 
 
 @pytest.mark.timeout(30)
