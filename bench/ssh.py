@@ -2,11 +2,13 @@
 
     python bench/ssh.py [--runs 15] [--stream-runs 5] [--megabytes 20]
 
-(a) cold check: `hostlint check` (a new process, a new connection) with one staged file and
-    the no-op linter `true`, vs `ssh -tt host 'cd ROOT && true FILE'`; also the hook's lean
-    path (`python -m hostlint hook`).
-(b) streaming: a linter writing N MB of numbered lines into a file, through hostlint and
-    through `ssh -tt`; whether the bytes are exact, and hostlint's peak RSS (wait4).
+(a) cold check (`persist = 0`): `hostlint check` (a new process, a new connection) with one
+    staged file and the no-op linter `true`, vs `ssh -tt host 'cd ROOT && true FILE'`; also
+    the hook's lean path (`python -m hostlint hook`).
+(b) streaming (`persist = 0`): a linter writing N MB of numbered lines into a file, through
+    hostlint and through `ssh -tt`; whether the bytes are exact, and hostlint's peak RSS.
+(c) warm check: `hostlint check` and the hook through a kept connection (the keeper), vs a
+    fresh `ssh -tt` and `ssh -tt` through an OpenSSH ControlMaster socket, same command.
 
 Runs are interleaved round-robin so machine noise hits both sides alike; medians are
 printed with the ratios. The sshd runs on this machine as the current user, whose login
@@ -59,15 +61,35 @@ def timed(argv: list[str], *, cwd: Path, env: dict[str, str], out: Path | None =
     return elapsed, code, errors
 
 
+def interleaved(sides: dict[str, list[str]], *, runs: int, cwd: Path, env: dict[str, str]
+                ) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Each side once untimed (byte-compile, page cache, connections), then ``runs`` rounds
+    round-robin: seconds per side, and the phases ``--timings`` printed."""
+    for argv in sides.values():
+        timed(argv, cwd=cwd, env=env)
+    times: dict[str, list[float]] = {name: [] for name in sides}
+    phases: dict[str, list[float]] = {}
+    for _ in range(runs):
+        for name, argv in sides.items():
+            elapsed, code, errors = timed(argv, cwd=cwd, env=env)
+            if code != 0:
+                raise SystemExit(f"{name} failed (exit {code}): {errors}")
+            times[name].append(elapsed)
+            for phase, seconds in re.findall(r"(\w+) (\d+\.\d+)s", errors):
+                phases.setdefault(phase, []).append(float(seconds))
+    return times, phases
+
+
 def median_ms(values: list[float]) -> str:
     return f"{statistics.median(values) * 1000:7.1f} ms"
 
 
-def write_repo(root: Path, command: str, *, pass_filenames: bool, env: dict[str, str]) -> None:
+def write_repo(root: Path, command: str, *, pass_filenames: bool, env: dict[str, str],
+               persist: int = 0) -> None:
     root.mkdir()
     subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, env=env, check=True)
     (root / "pyproject.toml").write_text(
-        f'[tool.hostlint]\ncommand = "{command}"\ntarget = "ssh"\n'
+        f'[tool.hostlint]\ncommand = "{command}"\ntarget = "ssh"\npersist = {persist}\n'
         f"pass_filenames = {'true' if pass_filenames else 'false'}\n"
         f'[tool.hostlint.ssh]\nhost = "{ALIAS}"\nroot = "{root}"\n')
     (root / "app.py").write_text("x = 1\n")
@@ -83,13 +105,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="hostlint-bench-ssh-") as tmp:
         base = Path(tmp)
         server = start_sshd(base / "sshd")
+        env: dict[str, str] = {}
         try:
-            run(base, server.port, server.write_client_home, args)
+            env = run(base, server.port, server.write_client_home, args)
+            warm(base, env, args)
         finally:
+            if env:  # ends the keepers this run started (its own $HOME and cache dir)
+                subprocess.run([sys.executable, "-m", "hostlint", "stop"], env=env, cwd=base,
+                               capture_output=True, check=False)
             server.stop()
 
 
-def run(base: Path, port: int, write_home: object, args: argparse.Namespace) -> None:
+def run(base: Path, port: int, write_home: object, args: argparse.Namespace) -> dict[str, str]:
     home = base / "home"
     write_home(home)  # type: ignore[operator]
     config = str(home / ".ssh" / "config")
@@ -97,7 +124,9 @@ def run(base: Path, port: int, write_home: object, args: argparse.Namespace) -> 
            if not k.startswith(("HOSTLINT", "VIRTUAL_ENV", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE",
                                 "SSH_AUTH_SOCK"))}
     # Byte-compiled once, as an installed hostlint is (kept out of the source tree).
-    env.update(HOME=str(home), PYTHONPYCACHEPREFIX=str(base / "pycache"), GIT_CONFIG_NOSYSTEM="1")
+    env.update(HOME=str(home), PYTHONPYCACHEPREFIX=str(base / "pycache"), GIT_CONFIG_NOSYSTEM="1",
+               XDG_RUNTIME_DIR=str(base / "run"), XDG_CACHE_HOME=str(base / "cache"))
+    (base / "run").mkdir(mode=0o700)  # the keepers' sockets: this run's own
     python = sys.executable
     account = pwd.getpwuid(os.getuid()).pw_name
     print(f"sshd on 127.0.0.1:{port}, remote account {account!r} (login shell "
@@ -111,18 +140,7 @@ def run(base: Path, port: int, write_home: object, args: argparse.Namespace) -> 
         "hostlint hook path": [python, "-m", "hostlint", "hook", "pre-commit"],
         "ssh -tt": ["ssh", "-tt", "-F", config, ALIAS, f"cd {cold} && true app.py"],
     }
-    for argv in sides.values():  # warm: byte-compile, page cache
-        timed(argv, cwd=cold, env=env)
-    times: dict[str, list[float]] = {name: [] for name in sides}
-    phases: dict[str, list[float]] = {}
-    for _ in range(args.runs):
-        for name, argv in sides.items():
-            elapsed, code, errors = timed(argv, cwd=cold, env=env)
-            if code not in (0,):
-                raise SystemExit(f"{name} failed (exit {code}): {errors}")
-            times[name].append(elapsed)
-            for phase, seconds in re.findall(r"(\w+) (\d+\.\d+)s", errors):
-                phases.setdefault(phase, []).append(float(seconds))
+    times, phases = interleaved(sides, runs=args.runs, cwd=cold, env=env)
     startup = []
     for _ in range(args.runs):
         elapsed, _, _ = timed([python, "-c", "import hostlint.cli, hostlint.check, "
@@ -138,7 +156,7 @@ def run(base: Path, port: int, write_home: object, args: argparse.Namespace) -> 
     # (b) streaming
     stream = base / "stream"
     flood = f"{python} {FLOOD} {args.megabytes}"
-    write_repo(stream, flood, pass_filenames=False, env=env)
+    write_repo(stream, flood, pass_filenames=False, env=env)  # persist = 0: a new connection
     expected = base / "expected.out"
     subprocess.run([python, str(FLOOD), str(args.megabytes)], stdout=expected.open("wb"), check=True)
     want = expected.read_bytes()
@@ -177,6 +195,35 @@ def run(base: Path, port: int, write_home: object, args: argparse.Namespace) -> 
         print(f"  bytes exact, {name}: {'yes' if ok else 'no'}")
     print(f"  hostlint peak RSS (VmHWM): median {statistics.median(rss) / 1024:.1f} MiB, "
           f"max {max(rss) / 1024:.1f} MiB")
+    return env
+
+
+def warm(base: Path, env: dict[str, str], args: argparse.Namespace) -> None:
+    """(c): every side has its connection up before the timed runs."""
+    root = base / "warm"
+    write_repo(root, "true", pass_filenames=True, env=env, persist=600)
+    config = str(Path(env["HOME"]) / ".ssh" / "config")
+    master = ["-o", "ControlMaster=auto", "-o", f"ControlPath={base}/cm-%C",
+              "-o", "ControlPersist=60"]
+    command = f"cd {root} && true app.py"
+    sides = {
+        "hostlint check": [sys.executable, "-m", "hostlint", "check", "--timings"],
+        "hostlint hook path": [sys.executable, "-m", "hostlint", "hook", "pre-commit"],
+        "ssh -tt (fresh)": ["ssh", "-tt", "-F", config, ALIAS, command],
+        "ssh -tt ControlMaster": ["ssh", "-tt", "-F", config, *master, ALIAS, command],
+    }
+    times, phases = interleaved(sides, runs=args.runs, cwd=root, env=env)  # the first run
+    # of each side (not timed) starts the keeper and the master
+    subprocess.run(["ssh", "-F", config, *master, "-O", "exit", ALIAS], env=env,
+                   capture_output=True, check=False)
+    print(f"\n(c) warm check, one staged file, linter `true` — median of {args.runs}")
+    fresh = statistics.median(times["ssh -tt (fresh)"])
+    multiplexed = statistics.median(times["ssh -tt ControlMaster"])
+    for name, values in times.items():
+        value = statistics.median(values)
+        print(f"  {name:<22} {median_ms(values)}   {value / fresh:4.2f}x fresh ssh -tt   "
+              f"{(value - multiplexed) * 1000:+6.1f} ms vs ControlMaster")
+    print("  hostlint --timings: " + ", ".join(f"{p} {median_ms(v).strip()}" for p, v in phases.items()))
 
 
 if __name__ == "__main__":

@@ -12,16 +12,15 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import BinaryIO, NamedTuple
+from typing import NamedTuple
 
 from hostlint import config as config_mod
-from hostlint import detect, files, git, staging, targets
+from hostlint import detect, files, git, last_log, notices, stages, staging, targets
 from hostlint.config import Config, Linter
-from hostlint.environment import Environment
+from hostlint.environment import Environment, linters_at_once
 from hostlint.errors import Interrupted, TargetUnavailable, UsageError, exit_status
-from hostlint.last_log import LastLog, last_log
 from hostlint.status import ExitCode, RunResult, exit_code
-from hostlint.stream import Held, Sink, close, output_stack
+from hostlint.stream import Held, Sink, close, output_stack, spill_warning
 from hostlint.targets.base import Cancel, Invocation, Target, run
 
 #: A held block stays in memory up to this size, then spills to a temporary file.
@@ -38,14 +37,21 @@ class CheckOptions(NamedTuple):
     skip: tuple[str, ...] = ()
     timings: bool = False
     map_paths: bool = True
+    #: The git hook this check runs for, git's arguments to it and its stdin (``stages``).
+    hook: str = "pre-commit"
+    hook_args: tuple[str, ...] = ()
+    hook_input: bytes = b""
 
 
 class Job:
     """One linter of this check: what it runs, and how it went."""
 
-    def __init__(self, linter: Linter, invocations: list[Invocation]) -> None:
+    def __init__(self, linter: Linter, invocations: list[Invocation],
+                 skipped: str | None = None, files: Sequence[str] = ()) -> None:
         self.linter = linter
         self.invocations = invocations
+        self.files = files  # the files it takes (also when they are not passed)
+        self.skipped = skipped  # what skipped it (`SKIP`, `--skip`), or None: it runs
         self.result = RunResult(0)
         self.seconds = 0.0
         self.block: Held | None = None
@@ -75,36 +81,66 @@ def check(env: Environment, options: CheckOptions) -> int:
     timer = Timer()
     repo = git.locate(env.cwd)
     staging.recover(repo.root, repo.common_dir, env)  # before anything else
+    with last_log.written(repo.common_dir, _ON_FORCED_EXIT, env.message) as log:
+        try:
+            return _check(env, options, repo, log, timer)
+        except BaseException as exc:  # the log says how this run ended, not an older run
+            line, _ = exit_status(exc)
+            if line is not None:
+                log.write(f"{line}\n".encode())
+            raise
+
+
+def _check(env: Environment, options: CheckOptions, repo: git.Repo, log: last_log.LastLog,
+           timer: Timer) -> int:
     config = config_mod.apply_overrides(
         config_mod.load(repo.root), target=options.target, advisory=options.advisory,
         env=env.environ,
     )
     color = env.color(options.color)
-    names = collect_files(repo.root, env.cwd, options)
-    staged = not options.paths and not options.all_files
+    stage = stages.from_git(options.hook, options.hook_args, root=repo.root, cwd=env.cwd,
+                            stdin=options.hook_input)
+    names = collect_files(repo.root, env.cwd, options, stage.files)
+    staged = stage.staged and not options.paths and not options.all_files
     aside = staging.prepare(repo.root, repo.common_dir, env, names if staged else [],
                             enabled=config.stash_unstaged)
     names = aside.names if staged else names
-    jobs = plan(config, names, options, env)
-    if not jobs:
-        env.debug("no files to lint")
+    jobs = plan(config, names, options, env, stage)
+    if all(job.skipped for job in jobs):
+        kind = "given" if options.paths else "tracked" if options.all_files else "staged"
+        considered = [lt for lt in config.linters
+                      if stage.selects(lt) and (not options.only or lt.name in options.only)]
+        line = notices.nothing_run(names, kind, [(j.linter.name, j.skipped or "") for j in jobs],
+                                   everyone=bool(jobs) and len(jobs) == len(considered))
+        env.message(line)
+        log.write(f"hostlint: {line}\n".encode())
         return ExitCode.OK
     decision = detect.decide(detect.gather(config, env, repo.root))
+    for note in decision.notes if env.is_tty or env.verbose else ():
+        env.message(note)
     timer.mark("detect")
-    target = open_target(decision.kind, targets.Context(repo.root, config, env))
+    with _signals(None):  # a signal while connecting ends the check and what opening started
+        target = open_target(decision.kind, targets.Context(repo.root, config, env))
     if target is None:
         return ExitCode.OK
     timer.mark("connect")
+    if env.is_tty or env.verbose:
+        running = [job for job in jobs if job.skipped is None]
+        linted = {name for job in running for name in job.files}
+        several = len(config.linters) > 1
+        env.message(notices.where(len(linted), len(running) if several else None, target.where))
     try:
-        with last_log(repo.common_dir, _ON_FORCED_EXIT) as log:
-            if log.failed:
-                _log_lost(env, log, log.failed)
-            out = output_stack(env.stdout, log.file, color=color,
-                               roots=target.roots if options.map_paths else (),
-                               on_error=_side_output_failed(env, log))
+        with stages.message_on(target, stage) as message:
+            out = output_stack(env, log, color=color,
+                               roots=target.roots if options.map_paths else ())
+            for job in jobs:  # the message file's path on the target is the last argument
+                if message is not None and job.linter.pass_filenames:
+                    job.invocations = [i._replace(files=(message,)) for i in job.invocations]
+            # prepare-commit-msg linters edit one file: one at a time, each sees the last's edits
+            limit = 1 if stage.name == "prepare-commit-msg" else config.jobs
             try:
                 with aside.held(_ON_FORCED_EXIT):
-                    run_jobs(target, jobs, out, config.jobs, env)
+                    run_jobs(target, jobs, out, limit, env)
             finally:
                 close(out)
     finally:
@@ -116,39 +152,37 @@ def check(env: Environment, options: CheckOptions) -> int:
         env.message(timer.report())
     code = exit_code((job.result for job in jobs), advisory=config.advisory)
     if any(not job.result.ok for job in jobs):
-        if config.advisory:
+        if config.advisory and code == ExitCode.OK:
             env.message("advisory: linters reported problems; the commit is not blocked")
         if not env.is_tty and not log.failed:
             env.message(f"full output in {log.path}")
     return code
 
 
-#: Exit statuses the shell itself gives, and what they mean for a linter's command.
-SHELL_STATUS = {
-    127: "command not found",
-    126: "command found but not executable",
-}
-
-
 def _explain(job: Job, target: Target, env: Environment) -> None:
-    """One line when the shell, not the linter, failed (127: not found, 126: not executable)."""
-    what = SHELL_STATUS.get(job.result.returncode) if job.result.signal is None else None
-    if what:
-        env.message(f"{job.linter.name}: {what} on the {target.name} target "
-                    f"(exit {job.result.returncode}); check `command` and the PATH of the "
-                    "target's login shell")
+    """One line when a signal ended the linter (on a target, no shell is left to say
+    "Killed"), or when the shell, not the linter, failed (127: not found, 126: not
+    executable)."""
+    if job.result.signal is not None:
+        env.message(f"{job.linter.name}: {job.result.describe()} on {target.where}")
+        return
+    line = notices.shell_failure(job.linter.name, job.result, target.where, target.path_hint)
+    if line is not None:
+        env.message(line)
 
 
-def collect_files(root: Path, cwd: Path, options: CheckOptions) -> list[str]:
-    """Staged files (default), tracked files (``--all-files``) or the given paths, relative
-    to the repository root; directories (submodules) are never passed."""
+def collect_files(root: Path, cwd: Path, options: CheckOptions,
+                  chosen: Sequence[str] | None = None) -> list[str]:
+    """Staged files (default), tracked files (``--all-files``), the given paths, or those a
+    hook chose (pushed files) that are still here, relative to the repository root;
+    submodules are never passed (git leaves them out by their mode)."""
+    if chosen is not None:
+        return [n for n in chosen if os.path.islink(root / n) or os.path.isfile(root / n)]
     if options.all_files:
-        names = git.tracked_files(root)
-    elif options.paths:
-        names = _explicit(root, cwd, options.paths)
-    else:
-        names = git.staged_files(root)
-    return [n for n in names if os.path.islink(root / n) or not os.path.isdir(root / n)]
+        return git.tracked_files(root)
+    if options.paths:
+        return _explicit(root, cwd, options.paths)
+    return git.staged_files(root)
 
 
 def _explicit(root: Path, cwd: Path, paths: Sequence[str]) -> list[str]:
@@ -171,9 +205,10 @@ def _explicit(root: Path, cwd: Path, paths: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def plan(config: Config, names: list[str], options: CheckOptions, env: Environment) -> list[Job]:
-    """The linters that run, each with its invocation; a linter with no matching file
-    does not run."""
+def plan(config: Config, names: list[str], options: CheckOptions, env: Environment,
+         stage: stages.Stage = stages.PRE_COMMIT) -> list[Job]:
+    """The linters of this hook that run, each with its invocation; a linter with no
+    matching file does not run, except in the message hooks (which have no files)."""
     known = [linter.name for linter in config.linters]
     for name in (*options.only, *options.skip):
         if name not in known:
@@ -181,16 +216,18 @@ def plan(config: Config, names: list[str], options: CheckOptions, env: Environme
     skipped_env = {s.strip() for s in env.environ.get("SKIP", "").split(",") if s.strip()}
     jobs = []
     for linter in config.linters:
-        if (options.only and linter.name not in options.only) or linter.name in options.skip:
+        if options.only and linter.name not in options.only:
             continue
-        if linter.name in skipped_env:
-            env.message(f"{linter.name}: skipped (SKIP)")
+        if not stage.selects(linter):
             continue
+        why = ("--skip" if linter.name in options.skip
+               else "SKIP" if linter.name in skipped_env else None)
         selected = files.select(names, linter.include, linter.exclude)
-        if not selected:
+        if why is None and not selected and stage.message is None:
             continue
-        args = tuple(selected) if linter.pass_filenames else ()
-        jobs.append(Job(linter, [Invocation(linter.command, args)]))
+        args = files.arguments(selected) if linter.pass_filenames else ()
+        jobs.append(Job(linter, [Invocation(linter.command, args, stage.stdin, stage.environ)],
+                        skipped=why, files=selected))
     return jobs
 
 
@@ -230,13 +267,18 @@ def run_jobs(target: Target, jobs: list[Job], out: Sink, limit: int | None, env:
     """Run every job in its own thread (at most ``limit`` at once); one job streams live into
     ``out``, several are held and shown as blocks in the order they finish, then a summary.
     Plain threads and a queue, not concurrent.futures: its import costs a hook ~14 ms."""
+    shown, jobs = jobs, [job for job in jobs if job.skipped is None]
     for job in jobs:
         job.invocations = [b for inv in job.invocations for b in target.batches(inv)]
     grouped = len(jobs) > 1
+    if not grouped:  # no summary to list them in
+        for job in shown:
+            if job.skipped:
+                env.message(f"{job.linter.name}: skipped ({job.skipped})")
     cancel = Cancel()
     finished: queue.Queue[tuple[Job, BaseException | None]] = queue.Queue()
-    slots = threading.BoundedSemaphore(limit or _at_once(len(jobs)))
-    spill_failed = _spill_failed(env)
+    slots = threading.BoundedSemaphore(limit or linters_at_once(len(jobs)))
+    spill_failed = spill_warning(env.message)
 
     def work(job: Job) -> None:
         error: BaseException | None = None
@@ -264,24 +306,13 @@ def run_jobs(target: Target, jobs: list[Job], out: Sink, limit: int | None, env:
                 cancel.set()
                 interrupted = _join(threads)
                 for job in jobs:
-                    if grouped and job.block is not None and not job.done:
+                    if grouped and job.block is not None and job.block.last and not job.done:
                         _show_block(out, job)
                 raise (interrupted or exc) from None
     finally:
         cancel.close()
     if grouped:
-        _summary(out, jobs)
-
-
-def _at_once(count: int) -> int:
-    """With no ``jobs`` cap, every linter runs at once, as many as the descriptor limit
-    holds: each needs a pty or a channel (three descriptors at most while it starts)."""
-    if count <= 64:
-        return count
-    import resource
-
-    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    return count if soft == resource.RLIM_INFINITY else max(1, min(count, (soft - 64) // 3))
+        _summary(out, shown)
 
 
 def _join(threads: list[threading.Thread]) -> Interrupted | None:
@@ -330,6 +361,9 @@ def _summary(out: Sink, jobs: list[Job]) -> None:
     width = max(len(job.linter.name) for job in jobs)
     lines = ["--- summary ---"]
     for job in jobs:
+        if job.skipped:
+            lines.append(f"{job.linter.name:<{width}}  skipped ({job.skipped})")
+            continue
         status = "passed" if job.result.ok else f"failed ({job.result.describe()})"
         lines.append(f"{job.linter.name:<{width}}  {status:<24} {job.seconds:6.2f}s")
     out.write(("\n".join(lines) + "\n").encode())
@@ -337,9 +371,10 @@ def _summary(out: Sink, jobs: list[Job]) -> None:
 
 
 @contextmanager
-def _signals(cancel: Cancel) -> Iterator[None]:
+def _signals(cancel: Cancel | None) -> Iterator[None]:
     """First SIGINT/SIGTERM/SIGHUP: raise ``Interrupted`` so the linters are stopped and the
-    output kept; a second one kills every linter and exits at once."""
+    output kept (or, while the target opens, so what opening started is ended: a
+    ProxyCommand, the Vagrant CLI); a second one kills every linter and exits at once."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -347,7 +382,8 @@ def _signals(cancel: Cancel) -> Iterator[None]:
 
     def handler(signum: int, frame: FrameType | None) -> None:
         if first:
-            cancel.kill_all()
+            if cancel is not None:
+                cancel.kill_all()
             for finish in list(_ON_FORCED_EXIT):
                 with contextlib.suppress(Exception):
                     finish()
@@ -366,37 +402,3 @@ def _signals(cancel: Cancel) -> Iterator[None]:
 
 #: What must still happen if a second signal forces the exit (``os._exit`` skips ``finally``).
 _ON_FORCED_EXIT: list[Callable[[], None]] = []
-
-
-def _side_output_failed(env: Environment, log: LastLog) -> Callable[[BinaryIO, OSError], None]:
-    """What happens when stdout or last.log cannot be written: that output is dropped with
-    one warning; the run and its result go on."""
-    def failed(stream: BinaryIO, exc: OSError) -> None:
-        if stream is not env.stdout:
-            log.drop(exc)
-            _log_lost(env, log, exc)
-            return
-        env.lose_stdout()
-        kept = "is not kept anywhere" if log.failed else f"is kept in {log.path}"
-        env.message(f"warning: cannot write to stdout: {exc.strerror or exc}; the output {kept}")
-    return failed
-
-
-def _log_lost(env: Environment, log: LastLog, exc: OSError) -> None:
-    env.message(f"warning: cannot write {log.path}: {exc.strerror or exc}; this run's output is "
-                "not kept there")
-
-
-def _spill_failed(env: Environment) -> Callable[[OSError], None]:
-    """One warning for this run, however many held blocks cannot spill to a file."""
-    said = threading.Event()
-
-    def failed(exc: OSError) -> None:
-        import tempfile
-
-        if not said.is_set():
-            said.set()
-            where = f" in {tempfile.tempdir}" if tempfile.tempdir else ""
-            env.message(f"warning: cannot hold output in a temporary file{where}: "
-                        f"{exc.strerror or exc}; holding it in memory")
-    return failed

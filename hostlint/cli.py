@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,8 +14,10 @@ except ImportError:  # pragma: no cover - older typer
     from click.exceptions import ClickException  # type: ignore[no-redef, import-not-found, unused-ignore]
 
 from hostlint import __version__
-from hostlint.environment import Environment
+from hostlint.config import TARGETS
+from hostlint.environment import COLOR_MODES, Environment
 from hostlint.errors import CommandLineError, Finished, report
+from hostlint.hook import HOOK_TYPES
 
 app = typer.Typer(
     name="hostlint",
@@ -23,6 +26,27 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def _choices(values: Sequence[str]) -> str:
+    """An option's value in the help, as click shows a choice: ``[a|b|c]``."""
+    return "[" + "|".join(values) + "]"
+
+
+def _complete_target(incomplete: str) -> list[str]:
+    return [kind for kind in TARGETS if kind.startswith(incomplete)]
+
+
+def _complete_linter(incomplete: str) -> list[str]:
+    """The linters configured in the repository at the working directory; outside one, or
+    with a configuration that does not load, nothing (a completion prints no errors)."""
+    from hostlint import config, git
+
+    try:
+        linters = config.load(git.locate(Path.cwd()).root).linters
+    except Exception:
+        return []
+    return [linter.name for linter in linters if linter.name.startswith(incomplete)]
 
 
 def _env(ctx: typer.Context) -> Environment:
@@ -65,15 +89,31 @@ def main_options(
 @app.command()
 def check(
     ctx: typer.Context,
-    paths: Annotated[list[str] | None, typer.Argument(help="Files to lint (default: staged files).")] = None,
-    target: Annotated[str | None, typer.Option(help="auto | local | vagrant | ssh")] = None,
+    paths: Annotated[
+        list[str] | None, typer.Argument(metavar="[PATH]...", help="Files to lint (default: staged files).")
+    ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(metavar=_choices(TARGETS), help="Where the linters run.",
+                     autocompletion=_complete_target),
+    ] = None,
     all_files: Annotated[bool, typer.Option("--all-files", help="Lint every tracked file.")] = False,
-    color: Annotated[str | None, typer.Option(help="auto | always | never")] = None,
+    color: Annotated[
+        str | None, typer.Option(metavar=_choices(COLOR_MODES), help="Colours in the output.")
+    ] = None,
     advisory: Annotated[
         bool | None, typer.Option("--advisory", help="Findings never block the commit.")
     ] = None,
-    only: Annotated[list[str] | None, typer.Option(help="Run only this linter (repeatable).")] = None,
-    skip: Annotated[list[str] | None, typer.Option(help="Skip this linter (repeatable).")] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(metavar="NAME", help="Run only this linter (repeatable).",
+                     autocompletion=_complete_linter),
+    ] = None,
+    skip: Annotated[
+        list[str] | None,
+        typer.Option(metavar="NAME", help="Skip this linter (repeatable).",
+                     autocompletion=_complete_linter),
+    ] = None,
     timings: Annotated[bool, typer.Option("--timings", help="Print detect/connect/lint times.")] = False,
     no_map_paths: Annotated[
         bool, typer.Option("--no-map-paths", help="Keep remote absolute paths in the output.")
@@ -86,6 +126,7 @@ def check(
 
     env = _env(ctx)
     env.verbose = env.verbose or verbose
+    env.require_stdout()
     options = CheckOptions(
         paths=tuple(paths or ()),
         all_files=all_files,
@@ -107,14 +148,18 @@ def install(
         bool, typer.Option("--force", help="Keep a foreign hook as .legacy and chain it.")
     ] = False,
     hook_type: Annotated[
-        str, typer.Option("--hook-type", help="pre-commit | pre-merge-commit")
-    ] = "pre-commit",
+        list[str] | None, typer.Option("--hook-type", metavar=_choices(HOOK_TYPES),
+                                       help="The git hook to install (repeatable; default "
+                                       "pre-commit).")
+    ] = None,
 ) -> int:
-    """Install the git hook (never overwrites a hook hostlint did not write)."""
+    """Install the git hooks (never overwrites a hook hostlint did not write)."""
     from hostlint import hook, staging
 
     staging.recover_here(_env(ctx))
-    _env(ctx).message(hook.install(_env(ctx).cwd, hook_type=hook_type, force=force))
+    types = tuple(hook_type or ("pre-commit",))
+    for line in hook.install(_env(ctx).cwd, hook_types=types, force=force):
+        _env(ctx).message(line)
     return 0
 
 
@@ -122,21 +167,59 @@ def install(
 def uninstall(
     ctx: typer.Context,
     hook_type: Annotated[
-        str, typer.Option("--hook-type", help="pre-commit | pre-merge-commit")
-    ] = "pre-commit",
+        list[str] | None, typer.Option("--hook-type", metavar=_choices(HOOK_TYPES),
+                                       help="The git hook to remove (repeatable; default: every "
+                                       "hook hostlint wrote).")
+    ] = None,
 ) -> int:
-    """Remove hostlint's hook, restoring any hook it displaced."""
+    """Remove hostlint's hooks, restoring any hook they displaced."""
     from hostlint import hook, staging
 
     staging.recover_here(_env(ctx))
-    _env(ctx).message(hook.uninstall(_env(ctx).cwd, hook_type=hook_type))
+    _env(ctx).message(hook.uninstall(_env(ctx).cwd, hook_types=tuple(hook_type or ())))
     return 0
+
+
+@app.command(name="run-hook")
+def run_hook(
+    ctx: typer.Context,
+    hook_type: Annotated[
+        str, typer.Argument(metavar="TYPE", help=f"The git hook: {', '.join(HOOK_TYPES)}.")
+    ],
+    args: Annotated[
+        list[str] | None, typer.Argument(metavar="ARG", help="git's arguments to that hook.")
+    ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(metavar=_choices(TARGETS), help="Where the linters run.",
+                     autocompletion=_complete_target),
+    ] = None,
+    color: Annotated[
+        str | None, typer.Option(metavar=_choices(COLOR_MODES), help="Colours in the output.")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Tracebacks and details.")] = False,
+) -> int:
+    """Run one git hook's linters as the installed hook does: `run-hook commit-msg FILE`,
+    `run-hook pre-push REMOTE URL < ref-lines`, `run-hook pre-commit`."""
+    from hostlint.check import CheckOptions
+    from hostlint.check import check as run_check
+    from hostlint.stages import hook_input
+
+    env = _env(ctx)
+    env.verbose = env.verbose or verbose
+    options = CheckOptions(target=target, color=color, hook=hook_type,
+                           hook_args=tuple(args or ()), hook_input=hook_input(hook_type))
+    return int(run_check(env, options))
 
 
 @app.command()
 def detect(
     ctx: typer.Context,
-    target: Annotated[str | None, typer.Option(help="auto | local | vagrant | ssh")] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(metavar=_choices(TARGETS), help="Explain this target instead.",
+                     autocompletion=_complete_target),
+    ] = None,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Tracebacks and details.")] = False,
 ) -> int:
     """Print the target `check` would use here, and every rule that led there."""
@@ -146,8 +229,32 @@ def detect(
     env = _env(ctx)
     env.verbose = env.verbose or verbose
     staging.recover_here(env)
+    env.require_stdout()
     env.stdout.write(detect_report(env, target=target).encode())
     env.stdout.flush()
+    return 0
+
+
+@app.command()
+def stop(
+    ctx: typer.Context,
+    current: Annotated[
+        bool, typer.Option("--current", help="Only the warm connection of the target `check` "
+                           "would use here.")
+    ] = False,
+) -> int:
+    """End this user's warm connections (the background keepers of SSH connections)."""
+    from hostlint import keeper
+    from hostlint.explain import warm_connection
+
+    env = _env(ctx)
+    only = warm_connection(env) if current else None
+    if current and only is None:
+        env.message("this repository's target keeps no connection: nothing to stop")
+        return 0
+    ended = keeper.stop(env.environ, only=only)
+    env.message(f"stopped {len(ended)} warm connection{'' if len(ended) == 1 else 's'}"
+                + "".join(f"\n  {k.name} ({k.spec}), keeper pid {k.pid}" for k in ended))
     return 0
 
 

@@ -6,20 +6,21 @@ docs/ both read it, so they cannot drift apart.
 
 from __future__ import annotations
 
-import marshal
 import math
-import os
 import sys
-import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from hostlint.config_file import find
 from hostlint.errors import ConfigError, UsageError
 
-TARGETS = ("auto", "local", "vagrant", "ssh")
+TARGETS = ("auto", "local", "vagrant", "container", "ssh")
 ON_UNAVAILABLE = ("fail", "skip", "local")
-DEFAULT_LINTER = "default"
+#: How long the name of the single `command` linter may get (it is named after its command).
+NAME_LENGTH = 40
+#: The git hooks hostlint installs and a linter may run in (``hooks``).
+HOOKS = ("pre-commit", "pre-merge-commit", "commit-msg", "prepare-commit-msg", "pre-push")
 
 
 class Key(NamedTuple):
@@ -31,28 +32,38 @@ class Key(NamedTuple):
     doc: str
     choices: tuple[str, ...] = ()
     minimum: float | None = None
+    maximum: float | None = None
 
     def allowed(self) -> str:
         if self.choices:
-            return " | ".join(self.choices)
-        return {
-            "string": "a string",
+            return ("a list of: " if self.kind == "strings" else "") + " | ".join(self.choices)
+        text = {
+            "string": "a non-empty string without NUL" if self.name == "command"
+            else "a string without NUL",
             "boolean": "true or false",
             "number": "a number",
             "integer": "an integer",
-            "strings": "a list of strings",
+            "strings": "a list of strings without NUL",
             "table": "a table",
-        }[self.kind] + (f" >= {self.minimum:g}" if self.minimum is not None else "")
+        }[self.kind]
+        if self.minimum is not None and self.maximum is not None:
+            return f"{text} from {self.minimum:g} to {self.maximum:g}"
+        return text + (f" >= {self.minimum:g}" if self.minimum is not None else "")
 
 
 LINTER_KEYS = (
     Key("command", "string", None, "Run by the target's shell from the repository root; file "
         "paths are appended, each quoted as one argument."),
     Key("include", "strings", ["*"], "Glob patterns (gitignore habits) a file must match to be "
-        "passed. A pattern without `/` matches the name in any directory."),
+        "passed. A pattern without `/` matches the name in any directory; one with `/` the "
+        "path from the repository root (`src/*.py`, not `./src/*.py`); `**` spans "
+        "directories; `[...]` classes include POSIX ones (`[[:alpha:]]`). Case-sensitive."),
     Key("exclude", "strings", [], "Glob patterns of files never passed."),
     Key("pass_filenames", "boolean", True, "false: run the command once with no file "
         "arguments (still only when some file matches `include`)."),
+    Key("hooks", "strings", ["pre-commit"], "The git hooks it runs in (`pre-commit` also "
+        "runs in `pre-merge-commit`); what each passes: docs/guide.md, \"Other git hooks\".",
+        choices=HOOKS),
 )
 
 TOP_KEYS = (
@@ -63,20 +74,23 @@ TOP_KEYS = (
         "commit (never hides exit 2 or 3)."),
     Key("on_unavailable", "string", "fail", "When the target cannot be used: `fail` (exit 3), "
         "`skip` (warn, exit 0) or `local` (warn, run locally).", choices=ON_UNAVAILABLE),
-    Key("connect_timeout", "number", 10, "Seconds to reach a remote target.", minimum=0.1),
+    Key("connect_timeout", "number", 10, "Seconds to reach a remote target.", minimum=0.1,
+        maximum=3600),
     Key("alive_timeout", "number", 30, "Seconds of silence from a remote target (keepalives "
-        "unanswered) before it counts as lost.", minimum=1),
+        "unanswered) before it counts as lost.", minimum=1, maximum=86400),
     Key("jobs", "integer", None, "How many linters run at once (default: all of them).",
-        minimum=1),
-    Key("persist", "integer", 600, "Seconds a warm connection is kept (reserved: warm "
-        "connections are not built yet; accepted and ignored).", minimum=0),
+        minimum=1, maximum=1000),
+    Key("persist", "integer", 600, "Seconds of idleness after which a warm connection (the "
+        "background keeper of a remote target's SSH connection) ends; `0`: none is kept. "
+        "`hostlint stop` ends them at once.", minimum=0, maximum=604800),
     Key("stash_unstaged", "boolean", True, "true: the linters see the staged content: unstaged "
         "changes to staged files are set aside for the run (saved in the git dir first) and put "
         "back afterwards. false: they lint the work tree as it is (a notice names such files)."),
     Key("vagrant", "table", None, "Vagrant target settings (below)."),
+    Key("container", "table", None, "Container target settings (below)."),
     Key("ssh", "table", None, "SSH target settings (below)."),
     Key("linters", "table", None, "Named linters, `[tool.hostlint.linters.NAME]`, each with "
-        "`command`, `include`, `exclude`, `pass_filenames`; they run in parallel."),
+        "`command`, `include`, `exclude`, `pass_filenames`, `hooks`; they run in parallel."),
 )
 
 VAGRANT_KEYS = (
@@ -84,6 +98,21 @@ VAGRANT_KEYS = (
         "the only machine with a record, else `default`)."),
     Key("root", "string", None, "Guest path of the repository root (default: the synced "
         "folder from Vagrant's record, else `/vagrant`, plus the repository's path inside it)."),
+)
+
+CONTAINER_KEYS = (
+    Key("name", "string", None, "A container name or id. Without it (and without `service`), `auto` "
+        "looks for the container the devcontainer CLI labelled for this repository."),
+    Key("service", "string", None, "A Compose service of this repository's project: the container "
+        "Compose labelled with this repository as its working directory (`name` wins if both are set)."),
+    Key("engine", "string", None, "The engine's CLI (default: whichever is on PATH, docker first); "
+        "`DOCKER_HOST` and contexts apply as the CLI applies them.", choices=("docker", "podman")),
+    Key("root", "string", None, "The repository root inside the container (default: from the "
+        "container's bind mounts)."),
+    Key("user", "string", None, "The user the linters run as, as `exec --user` takes it (default: "
+        "`remoteUser` of a dev container, else the container's user)."),
+    Key("workdir", "string", None, "Where the command starts inside (default: `root`); file arguments "
+        "are then absolute paths inside the container."),
 )
 
 SSH_KEYS = (
@@ -95,6 +124,7 @@ SSH_KEYS = (
 SCHEMA: dict[str, tuple[Key, ...]] = {
     "": TOP_KEYS,
     "vagrant": VAGRANT_KEYS,
+    "container": CONTAINER_KEYS,
     "ssh": SSH_KEYS,
     "linters.NAME": LINTER_KEYS,
 }
@@ -106,11 +136,21 @@ class Linter(NamedTuple):
     include: tuple[str, ...] = ("*",)
     exclude: tuple[str, ...] = ()
     pass_filenames: bool = True
+    hooks: tuple[str, ...] = ("pre-commit",)
 
 
 class VagrantSettings(NamedTuple):
     machine: str | None = None
     root: str | None = None
+
+
+class ContainerSettings(NamedTuple):
+    name: str | None = None
+    service: str | None = None
+    engine: str | None = None
+    root: str | None = None
+    user: str | None = None
+    workdir: str | None = None
 
 
 class SshSettings(NamedTuple):
@@ -133,26 +173,8 @@ class Config(NamedTuple):
     persist: int = 600
     stash_unstaged: bool = True
     vagrant: VagrantSettings = VagrantSettings()
+    container: ContainerSettings = ContainerSettings()
     ssh: SshSettings = SshSettings()
-
-
-def find(root: Path) -> tuple[Path, dict[str, Any]]:
-    """The config file that applies in ``root`` and its hostlint table."""
-    dotfile = root / ".hostlint.toml"
-    if dotfile.is_file():
-        return dotfile, _table(dotfile, whole=True)
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
-        table = _table(pyproject, whole=False)
-        if table is not None:
-            if not isinstance(table, dict):
-                raise ConfigError(f"{pyproject}: [tool.hostlint] must be a table")
-            return pyproject, table
-    raise ConfigError(
-        f"no configuration in {root}",
-        hint="add [tool.hostlint] with `command = \"...\"` to pyproject.toml, or a "
-        ".hostlint.toml (see docs/configuration.md)",
-    )
 
 
 def load(root: Path) -> Config:
@@ -160,6 +182,7 @@ def load(root: Path) -> Config:
     where = "[tool.hostlint]" if path.name == "pyproject.toml" else "top level"
     _check_table(path, where, table, TOP_KEYS)
     vagrant = _subtable(path, table, "vagrant", VAGRANT_KEYS)
+    container = _subtable(path, table, "container", CONTAINER_KEYS)
     ssh = _subtable(path, table, "ssh", SSH_KEYS)
     if ssh.get("host") is not None and ssh.get("root") is None:
         raise ConfigError(f"{path}: [tool.hostlint.ssh] has `host` but no `root`",
@@ -177,6 +200,7 @@ def load(root: Path) -> Config:
         persist=table.get("persist", 600),
         stash_unstaged=table.get("stash_unstaged", True),
         vagrant=VagrantSettings(**vagrant),
+        container=ContainerSettings(**container),
         ssh=SshSettings(**ssh),
     )
 
@@ -213,71 +237,8 @@ def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
     return value
 
 
-def _table(path: Path, *, whole: bool) -> Any:
-    """The hostlint table of a file: the whole document, or its ``[tool.hostlint]`` (None
-    when absent). Parsed tables are cached by the file's identity, so a warm hook does not
-    import the TOML parser (a tenth of its start-up)."""
-    try:
-        stat = path.stat()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    key = (CACHE_VERSION, str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino, whole)
-    cache = _cache_file(path)
-    try:
-        cached_key, table = marshal.loads(cache.read_bytes())
-        if cached_key == key:
-            return table
-    except (OSError, ValueError, EOFError, TypeError):
-        pass
-    document = _read(path)
-    if whole:
-        table = document
-    else:
-        tool = document.get("tool")
-        table = tool.get("hostlint") if isinstance(tool, dict) else None
-    _store(cache, key, table)
-    return table
-
-
-CACHE_VERSION = 1
-
-
-def _cache_file(path: Path) -> Path:
-    from hostlint.environment import user_cache_dir
-
-    name = f"{zlib.crc32(os.fsencode(path)):08x}.marshal"
-    return user_cache_dir(os.environ) / "config" / name
-
-
-def _store(cache: Path, key: tuple[Any, ...], table: Any) -> None:
-    try:
-        data = marshal.dumps((key, table))  # ValueError for TOML dates: then no cache
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        partial = cache.with_name(f"{cache.name}.{os.getpid()}")
-        partial.write_bytes(data)
-        os.replace(partial, cache)
-    except (OSError, ValueError):
-        pass
-
-
-def _read(path: Path) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on 3.10 only
-        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
-    try:
-        with path.open("rb") as f:
-            return dict(tomllib.load(f))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}", hint="fix the file's syntax "
-                          "(TOML files are UTF-8)") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-
-
 def _subtable(path: Path, table: dict[str, Any], name: str, keys: tuple[Key, ...]) -> dict[str, Any]:
-    sub = table.get(name, {})
-    _check_table(path, f"[tool.hostlint.{name}]", sub, keys)
+    _check_table(path, f"[tool.hostlint.{name}]", sub := table.get(name, {}), keys)
     return dict(sub)
 
 
@@ -292,11 +253,12 @@ def _linters(path: Path, table: dict[str, Any]) -> tuple[Linter, ...]:
             raise ConfigError(f"{path}: missing key `command`",
                               hint="set command = \"./tools/lint\" or add "
                               "[tool.hostlint.linters.NAME] tables")
-        return (_linter(DEFAULT_LINTER, {**defaults, "command": table["command"]}),)
+        return (_linter(command_name(table["command"]), {**defaults, "command": table["command"]}),)
     if not named:
         raise ConfigError(f"{path}: [tool.hostlint.linters] is empty", hint="add a linter table")
     linters = []
     for name, body in named.items():
+        _check_name(path, name)
         where = f"[tool.hostlint.linters.{name}]"
         _check_table(path, where, body, LINTER_KEYS)
         if "command" not in body:
@@ -306,6 +268,26 @@ def _linters(path: Path, table: dict[str, Any]) -> tuple[Linter, ...]:
     return tuple(linters)
 
 
+def command_name(command: str) -> str:
+    """The name of the single `command` linter in messages: the command itself, whole words
+    up to ``NAME_LENGTH`` characters, then ``…``."""
+    name = ""
+    for word in command.split():
+        joined = f"{name} {word}" if name else word
+        if len(joined) > NAME_LENGTH:
+            return f"{name} …" if name else word[:NAME_LENGTH - 1] + "…"
+        name = joined
+    return name
+
+
+def _check_name(path: Path, name: str) -> None:
+    """A linter's name is printed in headers and one-line messages and given to ``SKIP``."""
+    if not name or name != name.strip() or "," in name or not name.isprintable():
+        raise ConfigError(f"{path}: [tool.hostlint.linters] linter name {name!r} is not allowed",
+                          hint="use a non-empty name of printable characters without commas or "
+                          "surrounding spaces (SKIP=name,name must be able to name it)")
+
+
 def _linter(name: str, body: dict[str, Any]) -> Linter:
     return Linter(
         name=name,
@@ -313,6 +295,7 @@ def _linter(name: str, body: dict[str, Any]) -> Linter:
         include=tuple(body.get("include", ["*"])),
         exclude=tuple(body.get("exclude", [])),
         pass_filenames=body.get("pass_filenames", True),
+        hooks=tuple(body.get("hooks", ["pre-commit"])),
     )
 
 
@@ -326,8 +309,8 @@ def _check_table(path: Path, where: str, table: Any, keys: tuple[Key, ...]) -> N
             raise ConfigError(f"{path}: {where} unknown key {name!r}",
                               hint=f"allowed keys: {', '.join(known)}")
         if not _valid(key, value):
-            raise ConfigError(f"{path}: {where} key {name!r} has {_tomltype(value)} {value!r}",
-                              hint=f"allowed: {key.allowed()}")
+            raise ConfigError(f"{path}: {where} key {name!r} has {_tomltype(value)} "
+                              f"{_shown(value)}", hint=f"allowed: {key.allowed()}")
         if name in ("include", "exclude"):
             _check_patterns(path, where, name, value)
 
@@ -342,25 +325,42 @@ def _check_patterns(path: Path, where: str, name: str, patterns: list[str]) -> N
             compile_pattern(pattern)
         except PatternError as exc:
             raise ConfigError(f"{path}: {where} key {name!r} has an invalid pattern {pattern!r} "
-                              f"({exc})", hint="fix the glob (a `[...]` range must go upwards)"
-                              ) from None
+                              f"({exc})", hint="fix the glob (a `[...]` range must go upwards; "
+                              "classes are [:alpha:], [:digit:], [:space:], ...)") from None
+        if set(pattern.strip("/").split("/")) & {"", ".", ".."}:
+            raise ConfigError(f"{path}: {where} key {name!r} pattern {pattern!r} can never match "
+                              "(git paths have no empty, `.` or `..` parts)",
+                              hint="write paths from the repository root, e.g. src/*.py, not "
+                              "./src/*.py")
 
 
 def _valid(key: Key, value: Any) -> bool:
     if key.kind == "table":
         return isinstance(value, dict)
     if key.kind == "strings":
-        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+        return isinstance(value, list) and all(
+            isinstance(item, str) and "\0" not in item
+            and (not key.choices or item in key.choices) for item in value)
     if key.kind == "boolean":
         return isinstance(value, bool)
     if key.kind == "string":
-        return isinstance(value, str) and (not key.choices or value in key.choices) and (
-            key.name != "command" or bool(value.strip())
-        )
+        return isinstance(value, str) and "\0" not in value and (
+            not key.choices or value in key.choices) and (
+            key.name != "command" or bool(value.strip()))
     numeric = (int,) if key.kind == "integer" else (int, float)
     if isinstance(value, bool) or not isinstance(value, numeric) or not math.isfinite(value):
         return False
-    return key.minimum is None or value >= key.minimum
+    return (key.minimum is None or value >= key.minimum) and (
+        key.maximum is None or value <= key.maximum)
+
+
+def _shown(value: Any) -> str:
+    """A value as an error line shows it: short, and safe however deeply it nests."""
+    import reprlib  # only on the way to an error
+
+    shown = reprlib.Repr()
+    shown.maxstring = shown.maxother = 80
+    return shown.repr(value)
 
 
 def _tomltype(value: Any) -> str:
@@ -375,6 +375,7 @@ def reference() -> str:
     """docs/configuration.md's key tables, generated from ``SCHEMA`` (a test keeps the
     document and the model equal: run ``python -m hostlint.config > docs/configuration.md``)."""
     titles = {"": "[tool.hostlint]", "vagrant": "[tool.hostlint.vagrant]",
+              "container": "[tool.hostlint.container]",
               "ssh": "[tool.hostlint.ssh]", "linters.NAME": "[tool.hostlint.linters.NAME]"}
     out = [
         "# Configuration reference",
@@ -384,7 +385,7 @@ def reference() -> str:
         "`[tool.hostlint]` in `pyproject.toml` at the repository root, or the same keys at the top",
         "level of `.hostlint.toml` (which wins if both exist). Unknown keys and wrong types are",
         "errors (exit 2) naming the file, the key and what is allowed. Top-level `include`,",
-        "`exclude` and `pass_filenames` are the defaults of every named linter.",
+        "`exclude`, `pass_filenames` and `hooks` are the defaults of every named linter.",
         "",
         "Precedence: command-line option > `HOSTLINT_*` environment variable (`HOSTLINT_TARGET`,",
         "`HOSTLINT_ADVISORY`, `HOSTLINT_COLOR`) > configuration file > default.",

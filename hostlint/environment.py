@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from collections.abc import Mapping
@@ -26,6 +27,24 @@ def which(program: str, environ: Mapping[str, str]) -> str | None:
     import shutil  # only when a Vagrant project is near: the hook's start-up stays lean
 
     return shutil.which(program, path=environ.get("PATH"))
+
+
+def verbose_from(environ: Mapping[str, str]) -> bool:
+    """``HOSTLINT_VERBOSE`` set to anything but empty, 0, false, no or off means ``-v``, for
+    every command: the hook, and frameworks that run ``hostlint check``, take no options."""
+    return environ.get("HOSTLINT_VERBOSE", "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+def linters_at_once(count: int) -> int:
+    """How many of ``count`` linters may run at once with no ``jobs`` cap: all of them, as
+    far as the descriptor limit holds them (each needs a pty or a channel: three descriptors
+    at most while it starts; 64 kept for the rest)."""
+    if count <= 64:
+        return count
+    import resource  # only for that many linters
+
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return count if soft == resource.RLIM_INFINITY else max(1, min(count, (soft - 64) // 3))
 
 
 def terminal_size(default: tuple[int, int] = (120, 40)) -> tuple[int, int]:
@@ -54,17 +73,29 @@ class Environment:
         stdout_isatty: bool | None = None,
         verbose: bool = False,
     ) -> None:
-        self.stdout: BinaryIO = stdout if stdout is not None else sys.stdout.buffer
-        self.stderr: TextIO = stderr if stderr is not None else sys.stderr
+        #: hostlint was started with stdout closed (``>&-``): Python's ``sys.stdout`` is None.
+        self.stdout_closed = stdout is None and sys.stdout is None
+        self.stdout: BinaryIO = stdout if stdout is not None else (
+            io.BytesIO() if sys.stdout is None else sys.stdout.buffer)
+        self.stderr: TextIO = stderr if stderr is not None else (
+            io.StringIO() if sys.stderr is None else sys.stderr)  # 2>&-: messages go nowhere
         self.environ: Mapping[str, str] = dict(os.environ) if environ is None else environ
         self.cwd = cwd if cwd is not None else Path.cwd()
-        self.verbose = verbose
+        self.verbose = verbose or verbose_from(self.environ)
         if stdout_isatty is None:
             try:
                 stdout_isatty = os.isatty(self.stdout.fileno())
             except (OSError, ValueError, AttributeError):
                 stdout_isatty = False
         self.stdout_isatty = stdout_isatty
+
+    def require_stdout(self) -> None:
+        """For commands whose output is the point (``check``, ``detect``): a closed stdout
+        is a usage error before anything runs."""
+        if self.stdout_closed:
+            raise UsageError("stdout is closed: there is nowhere to show the linters' output",
+                             hint="run hostlint with stdout open (redirect it to /dev/null to "
+                             "discard the output)")
 
     @property
     def is_tty(self) -> bool:

@@ -15,14 +15,25 @@ class HostlintError(Exception):
 
     exit_code: int = ExitCode.USAGE
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, detail: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.detail = detail  # hostlint's own lines to show after it (a snippet to paste)
 
     def line(self) -> str:
-        """The one line shown to the user: what failed, where, and what to do."""
-        return f"hostlint: {self.message}" + (f"; {self.hint}" if self.hint else "")
+        """The one line shown to the user: what failed, where, and what to do (then the
+        ``detail`` lines, if any, as they are)."""
+        line = one_line(f"hostlint: {self.message}" + (f"; {self.hint}" if self.hint else ""))
+        return line + (f"\n{self.detail}" if self.detail else "")
+
+
+def one_line(text: str) -> str:
+    """``text`` with control characters (a newline in a path, an escape sequence in a name)
+    shown as escapes, so a message stays one line and cannot drive the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 class UsageError(HostlintError):
@@ -54,7 +65,7 @@ class ConnectFailed(TargetUnavailable):
     """A connection that could not be made (exit 3); ``reason`` says which step failed:
     ``resolve``, ``refused``, ``timeout``, ``unreachable``, ``protocol``, ``host-key-unknown``,
     ``host-key-changed``, ``host-key-revoked``, ``auth``, ``proxy``, ``lost``, ``root`` (the
-    remote root is not a directory)."""
+    remote root is not a directory), ``shell`` (the login shell did not run the command)."""
 
     def __init__(self, reason: str, message: str, *, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
@@ -93,8 +104,8 @@ def exit_status(exc: BaseException) -> tuple[str | None, int]:
         return "hostlint: interrupted (SIGINT)", ExitCode.SIGINT
     if isinstance(exc, BrokenPipeError):
         return "hostlint: output closed early (broken pipe)", ExitCode.FINDINGS
-    return (f"hostlint: internal error: {type(exc).__name__}: {exc}; "
-            "this is a bug in hostlint, run with -v for the traceback"), ExitCode.BUG
+    return one_line(f"hostlint: internal error: {type(exc).__name__}: {exc}; "
+                    "this is a bug in hostlint, run with -v for the traceback"), ExitCode.BUG
 
 
 #: Endings whose traceback says nothing (a signal, a translated framework exit).

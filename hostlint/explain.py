@@ -4,20 +4,38 @@ that target's settings (as text, or as tables on a terminal)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hostlint import config as config_mod
 from hostlint import detect, git, targets
 from hostlint.environment import Environment, terminal_size
 
+if TYPE_CHECKING:
+    from hostlint.keeper import Settings
 
-def report(env: Environment, *, target: str | None) -> str:
-    """What ``hostlint detect`` prints: the target, each rule with what it saw, and the
-    chosen target's settings."""
+
+def _chosen(env: Environment, target: str | None) -> tuple[detect.Decision, targets.Context]:
+    """The target ``check`` would use here, and what it would open it with."""
     repo = git.locate(env.cwd)
     config = config_mod.apply_overrides(config_mod.load(repo.root), target=target,
                                         advisory=None, env=env.environ)
     decision = detect.decide(detect.gather(config, env, repo.root))
-    rows = targets.describe(decision.kind, targets.Context(repo.root, config, env))
+    return decision, targets.Context(repo.root, config, env)
+
+
+def warm_connection(env: Environment) -> Settings | None:
+    """What identifies the warm connection of the target ``check`` would use here (None for
+    a target that keeps none): for ``hostlint stop --current``."""
+    decision, context = _chosen(env, None)
+    return targets.keeper_settings(decision.kind, context)
+
+
+def report(env: Environment, *, target: str | None) -> str:
+    """What ``hostlint detect`` prints: the target, each rule with what it saw, and the
+    chosen target's settings."""
+    decision, context = _chosen(env, target)
+    config = context.config
+    rows = targets.describe(decision.kind, context)
     if env.is_tty:
         table = _table(decision, rows, config.source)
         if table is not None:

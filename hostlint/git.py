@@ -61,14 +61,55 @@ def hooks_dir(root: Path) -> Path:
     return Path(os.fsdecode(out.strip()))
 
 
+#: The index mode of a submodule (a "gitlink"): a commit, not a file a linter could read.
+GITLINK = "160000"
+
+
 def staged_files(root: Path) -> list[str]:
-    """Files the commit will record, from the index git gave this process (GIT_INDEX_FILE)."""
-    return _zsplit(_git(("diff", "--cached", "--name-only", "-z", "--diff-filter=ACMR"), root))
+    """Files the commit will record, from the index git gave this process (GIT_INDEX_FILE):
+    added, copied, modified, renamed and type-changed (a symlink that became a file) entries,
+    by their new names; never submodules. The modes come from the index, not the work tree."""
+    out = _git(("diff", "--cached", "--raw", "-z", "--no-renames", "--no-ext-diff",
+                "--diff-filter=ACMRT"), root)
+    fields = out.split(b"\0")[:-1]  # ":oldmode newmode oldsha newsha status", path, ...
+    return [os.fsdecode(name) for meta, name in zip(fields[::2], fields[1::2], strict=True)
+            if meta.split(b" ")[1] != GITLINK.encode()]
+
+
+def pushed_files(root: Path, remote: str, local_sha: str, remote_sha: str) -> list[str]:
+    """The files changed by the commits one pre-push ref line pushes (pre-commit's rules): a
+    known remote commit → ``remote...local``; otherwise the commits not on any remote-tracking
+    ref of ``remote``, from the parent of the first (or, from a root commit, every file)."""
+    if remote_sha.strip("0") and _exists(root, remote_sha):
+        return changed_files(root, remote_sha, local_sha)
+    new = _git(("rev-list", "--topo-order", "--reverse", local_sha, "--not",
+                f"--remotes={remote}"), root).split()
+    if not new:
+        return []
+    parents = _git(("rev-list", "--parents", "-n", "1", os.fsdecode(new[0])), root).split()
+    if len(parents) == 1:
+        return _zsplit(_git(("ls-tree", "-r", "-z", "--name-only", "--full-tree", local_sha), root))
+    return changed_files(root, os.fsdecode(parents[1]), local_sha)
+
+
+def changed_files(root: Path, old: str, new: str) -> list[str]:
+    """Files added, copied, modified, renamed or retyped from the merge base to ``new``."""
+    return _zsplit(_git(("diff", "--name-only", "-z", "--no-ext-diff", "--no-relative",
+                         "--diff-filter=ACMRT", f"{old}...{new}"), root))
+
+
+def _exists(root: Path, sha: str) -> bool:
+    return _quiet(("cat-file", "-e", f"{sha}^{{commit}}"), root)[0] == 0
 
 
 def tracked_files(root: Path, paths: Sequence[str] = ()) -> list[str]:
-    """Every tracked file (``--all-files``), or those under ``paths``."""
-    return _zsplit(_git(("ls-files", "-z", "--", *paths), root))
+    """Every tracked file (``--all-files``), or those under ``paths``; never submodules."""
+    names: dict[str, None] = {}
+    for entry in _git(("ls-files", "-s", "-z", "--", *paths), root).split(b"\0"):
+        meta, _, name = entry.partition(b"\t")
+        if name and not meta.startswith(GITLINK.encode()):
+            names[os.fsdecode(name)] = None  # an unmerged path has one entry per stage
+    return list(names)
 
 
 # --- setting unstaged changes aside (hostlint.staging) ----------------------------------

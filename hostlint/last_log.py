@@ -1,7 +1,8 @@
-"""``.git/hostlint/last.log``: every run's full output, because GUI clients truncate or hide
-hook output. Written beside it (``last.log.PID.partial``) and renamed at the end, so two
-checks at once (two worktrees) never mix; a partial left by a run that was killed is swept
-by the next one. A log that cannot be written (a full disk) is dropped, never left cut."""
+"""``.git/hostlint/last.log`` (the common git dir): every run's full output, as written to a
+file (no escape sequences), because GUI clients truncate or hide hook output. Written beside
+it (``last.log.PID.partial``) and renamed at the end, so two checks at once (two worktrees)
+never mix; a partial left by a run that was killed is swept by the next one. A log that
+cannot be written (a full disk) is dropped with one warning, never left cut."""
 
 from __future__ import annotations
 
@@ -13,32 +14,50 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-LAST_LOG = Path("hostlint") / "last.log"
+from hostlint.fsutil import create_private
+
+PATH = Path("hostlint") / "last.log"
 _PARTIAL = re.compile(r"last\.log\.([0-9]+)\.partial")
 
 
 class LastLog:
-    """This run's log: ``file`` to write, ``failed`` once it cannot be (then there is none)."""
+    """This run's log: ``file`` for the output stack, ``write`` for hostlint's own lines;
+    ``failed`` once it cannot be written (then there is none)."""
 
-    def __init__(self, common_dir: Path) -> None:
-        self.path = common_dir / LAST_LOG
+    def __init__(self, common_dir: Path, warn: Callable[[str], None]) -> None:
+        self.path = common_dir / PATH
         self._partial = self.path.with_name(f"{self.path.name}.{os.getpid()}.partial")
+        self._warn = warn
         self.failed: OSError | None = None
+        self.file: BinaryIO
         try:
             self.path.parent.mkdir(exist_ok=True)
             sweep(self.path.parent)
-            self.file: BinaryIO = open(self._partial, "wb")  # noqa: SIM115 - closed in finish()
+            self.file = create_private(self._partial)
         except OSError as exc:
-            self.failed = exc
-            self.file = open(os.devnull, "wb")  # noqa: SIM115
+            self.file = open(os.devnull, "wb")  # noqa: SIM115 - closed in finish()
+            self.drop(exc)
+
+    def write(self, data: bytes) -> None:
+        """One of hostlint's own lines (how the run ended, why nothing ran)."""
+        if self.failed is None:
+            try:
+                self.file.write(data)
+                self.file.flush()
+            except OSError as exc:
+                self.drop(exc)
 
     def drop(self, exc: OSError) -> None:
-        """The log cannot be written: none is kept, neither this cut one nor the last run's
-        (which would pass for this run's)."""
-        self.failed = self.failed or exc
+        """The log cannot be written: one warning, and no log is kept, neither this cut one
+        nor the last run's (which would pass for this run's)."""
+        if self.failed is not None:
+            return
+        self.failed = exc
         for path in (self._partial, self.path):
             with contextlib.suppress(OSError):
                 path.unlink()
+        self._warn(f"warning: cannot write {self.path}: {exc.strerror or exc}; this run's output "
+                   "is not kept there")
 
     def finish(self) -> None:
         """Hand the log over as ``last.log`` (also on a forced exit: no ``finally`` runs)."""
@@ -52,9 +71,11 @@ class LastLog:
 
 
 @contextmanager
-def last_log(common_dir: Path, on_forced_exit: list[Callable[[], None]]) -> Iterator[LastLog]:
-    """The log for one run, finished however the run ends."""
-    log = LastLog(common_dir)
+def written(common_dir: Path, on_forced_exit: list[Callable[[], None]],
+            warn: Callable[[str], None]) -> Iterator[LastLog]:
+    """This run's log, replacing the last one however the run ends; ``on_forced_exit`` gets
+    the renaming too, for an exit that skips ``finally``."""
+    log = LastLog(common_dir, warn)
     on_forced_exit.append(log.finish)
     try:
         yield log
@@ -80,3 +101,4 @@ def _alive(pid: int) -> bool:
     except PermissionError:  # another user's process
         return True
     return True
+

@@ -27,6 +27,13 @@ def for_signal(signum: int) -> int:
     return 128 + signum if signum in handled else ExitCode.SIGINT
 
 
+#: Exit statuses the shell itself gives when it could not run the linter's command at all.
+SHELL_FAILURES = {
+    127: "command not found",
+    126: "command found but not executable",
+}
+
+
 class RunResult(NamedTuple):
     """How one run of a linter ended: its exit status, or the signal that killed it."""
 
@@ -36,6 +43,11 @@ class RunResult(NamedTuple):
     @property
     def ok(self) -> bool:
         return self.returncode == 0 and self.signal is None
+
+    @property
+    def not_run(self) -> str | None:
+        """Why the shell could not run the command (exit 126 or 127), else None."""
+        return SHELL_FAILURES.get(self.returncode) if self.signal is None else None
 
     def describe(self) -> str:
         if self.signal is not None:
@@ -48,7 +60,11 @@ class RunResult(NamedTuple):
 
 
 def exit_code(results: Iterable[RunResult], *, advisory: bool) -> int:
-    """Every linter passed → 0; a linter failed → 1, or 0 when advisory."""
-    if all(result.ok for result in results) or advisory:
+    """Every linter passed → 0; a linter failed → 1, or 0 when advisory — unless a command
+    could not be run at all (nothing was linted: not a finding advisory may hide)."""
+    results = list(results)
+    if all(result.ok for result in results):
+        return ExitCode.OK
+    if advisory and not any(result.not_run for result in results):
         return ExitCode.OK
     return ExitCode.FINDINGS

@@ -7,8 +7,13 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Callable
-from typing import BinaryIO, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Protocol
+
+if TYPE_CHECKING:
+    from hostlint.environment import Environment
+    from hostlint.last_log import LastLog
 
 # One sequence at an introducer (ESC, or a C1 control encoded in UTF-8), ECMA-48 syntax;
 # only a \xc2 that starts an ordinary character matches none of these.
@@ -45,18 +50,21 @@ class Sink(Protocol):
     def flush(self) -> None: ...
 
 
-def output_stack(stdout: BinaryIO, log: BinaryIO, *, color: bool, roots: tuple[str, ...] = (),
-                 on_error: Callable[[BinaryIO, OSError], None] | None = None) -> Sink:
+def output_stack(env: Environment, log: LastLog, *, color: bool,
+                 roots: tuple[str, ...] = ()) -> Sink:
     """Everything a check writes goes through this stack: stdout (escape sequences filtered:
-    only colours and cursor moves kept, and only with ``color``) teed into the log file (no
-    escape sequence at all), with remote ``roots`` shown as host-relative paths. A
-    destination that fails (a full disk, a closed pipe) is dropped and handed to
-    ``on_error`` once; the other carries on. ``close`` it at the end to hand on what the
-    filters still hold."""
-    def dropping(stream: BinaryIO) -> Sink:
-        return DropOnError(StreamSink(stream), lambda exc: on_error(stream, exc) if on_error else None)
+    only colours and cursor moves kept, and only with ``color``) teed into the log (no escape
+    sequence at all), with remote ``roots`` shown as host-relative paths. A destination that
+    fails (a full disk, a closed pipe) is dropped with one warning; the other carries on, and
+    so do the linters, whose result decides the exit code. ``close`` it at the end to hand on
+    what the filters still hold."""
+    def stdout_failed(exc: OSError) -> None:
+        env.lose_stdout()
+        kept = "is not kept anywhere" if log.failed else f"is kept in {log.path}"
+        env.message(f"warning: cannot write to stdout: {exc.strerror or exc}; the output {kept}")
 
-    out: Sink = Tee(Escapes(dropping(stdout), colour=color), Escapes(dropping(log), colour=False))
+    out: Sink = Tee(Escapes(DropOnError(StreamSink(env.stdout), stdout_failed), colour=color),
+                    Escapes(DropOnError(StreamSink(log.file), log.drop), colour=False))
     return MapPaths(out, roots) if roots else out
 
 
@@ -102,19 +110,15 @@ class DropOnError:
 
 
 class Escapes:
-    """Terminal escape sequences filtered out, every other byte passed unchanged. With
-    ``colour`` off (off a terminal, and in last.log) no sequence passes; with it on, SGR
-    colours, ``ESC ( B`` and the cursor moves of progress bars do, and never OSC (clipboard,
-    window title, hyperlinks), DCS, APC, PM, SOS, clear screen, modes, reports or resets.
-
-    Sequences are parsed as ECMA-48 writes them, 7-bit (``ESC [``) and C1 controls encoded in
-    UTF-8 (``\\xc2\\x9b``); a raw byte 0x80-0x9f is left alone (terminals in a UTF-8 locale
-    show it as an invalid character). A sequence broken by a byte it cannot hold is dropped up
-    to that byte, which is then read as text; so no introducer ever reaches the terminal
-    unless its whole sequence is allowed (lone lead bytes ``\\xc2`` right before a dropped
-    sequence go with it: else one would join the byte after it into a C1 control). A
-    sequence cut by a read is held (at most 256 bytes; a string's content is dropped as it
-    comes, never held)."""
+    """Terminal escape sequences filtered out, every other byte passed unchanged: with
+    ``colour`` off (off a terminal, and in last.log) all of them; with it on, all but SGR
+    colours, ``ESC ( B`` and the cursor moves of progress bars (docs/behaviour.md).
+    ECMA-48 syntax, 7-bit and C1 controls encoded in UTF-8 (raw bytes 0x80-0x9f are text). A
+    sequence broken by a byte it cannot hold is dropped up to that byte, so no introducer
+    reaches the terminal unless its whole sequence is allowed; lone lead bytes ``\\xc2``
+    before a dropped sequence go with it (else one would join the next byte into a C1
+    control). A sequence cut by a read is held (256 bytes at most); a string's content is
+    dropped as it comes."""
 
     def __init__(self, sink: Sink, *, colour: bool) -> None:
         self._sink = sink
@@ -294,6 +298,21 @@ class Held:
         for chunk in self._chunks:
             sink.write(chunk)
         self._chunks = []
+
+
+def spill_warning(say: Callable[[str], None]) -> Callable[[OSError], None]:
+    """``Held``'s ``on_error`` for one run: one warning, however many blocks cannot spill."""
+    said = threading.Event()
+
+    def failed(exc: OSError) -> None:
+        import tempfile  # loaded already: the file that failed came from it
+
+        if not said.is_set():
+            said.set()
+            where = f" in {tempfile.tempdir}" if tempfile.tempdir else ""
+            say(f"warning: cannot hold output in a temporary file{where}: {exc.strerror or exc}; "
+                "holding it in memory")
+    return failed
 
 
 def _next(data: bytes, byte: bytes, pos: int, found: int) -> int:

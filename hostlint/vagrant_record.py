@@ -7,6 +7,7 @@ heavy."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
@@ -23,7 +24,17 @@ class Machine(NamedTuple):
 
     @property
     def id(self) -> str:
-        return (self.path / "id").read_text().strip()
+        """The provider's id (bytes that are not UTF-8 kept as surrogate escapes, so they
+        still change the cache key); empty once the machine is destroyed (Vagrant deletes ``id``
+        and leaves the directory)."""
+        try:
+            return (self.path / "id").read_bytes().decode("utf-8", "surrogateescape").strip()
+        except OSError:
+            return ""
+
+    @property
+    def created(self) -> bool:
+        return bool(self.id)
 
     def synced_folders(self) -> dict[str, dict[str, dict[str, object]]]:
         import json  # only beside a Vagrantfile
@@ -52,7 +63,10 @@ class Project(NamedTuple):
     machines: tuple[Machine, ...]
 
     def machine(self, name: str) -> Machine | None:
-        return next((m for m in self.machines if m.name == name), None)
+        """The machine's record: a created one first (a provider used before may have left
+        an empty directory)."""
+        records = [m for m in self.machines if m.name == name]
+        return next((m for m in records if m.created), records[0] if records else None)
 
 
 def find_project(repo_root: Path, environ: Mapping[str, str]) -> Project | None:
@@ -73,36 +87,38 @@ def find_project(repo_root: Path, environ: Mapping[str, str]) -> Project | None:
 
 
 def _machines(root: Path) -> list[Machine]:
+    """Every ``.vagrant/machines/<name>/<provider>/`` directory: created machines have an
+    ``id``; a destroyed (or never created) one is still a machine of the project."""
     base = root / ".vagrant" / "machines"
-    found = []
-    for record in sorted(base.glob("*/*/id")):
-        if record.is_file() and record.read_text().strip():
-            found.append(Machine(record.parent.parent.name, record.parent.name, record.parent))
-    return found
+    return [Machine(path.parent.name, path.name, path) for path in sorted(base.glob("*/*/"))
+            if path.is_dir()]
 
 
-def guest_root(project: Project, machine: Machine, repo_root: Path) -> tuple[str, str]:
-    """The repository's path in the guest, and where that came from."""
+def guest_root(project: Project, machine: Machine | None, repo_root: Path) -> tuple[str, str]:
+    """The repository's path in the guest, and where that came from: the machine's synced
+    folder record, or before the first ``vagrant up`` (no record), the Vagrantfile's lines."""
     repo = repo_root.resolve()
-    best: tuple[int, str] | None = None
-    for folders in machine.synced_folders().values():
-        if not isinstance(folders, dict):
-            continue
-        for folder in folders.values():
-            if not isinstance(folder, dict) or folder.get("disabled"):
-                continue
-            host, guest = folder.get("hostpath"), folder.get("guestpath")
-            if not isinstance(host, str) or not isinstance(guest, str):
-                continue
-            hostpath = (project.root / os.path.expanduser(host)).resolve()
-            if repo == hostpath or hostpath in repo.parents:
-                depth = len(hostpath.parts)
-                inside = repo.relative_to(hostpath).as_posix()
-                path = str(PurePosixPath(guest) / inside) if inside != "." else guest
-                if best is None or depth > best[0]:
-                    best = (depth, path)
+    if machine is not None:
+        pairs = [(folder.get("hostpath"), folder.get("guestpath"), "")
+                 for folders in machine.synced_folders().values() if isinstance(folders, dict)
+                 for folder in folders.values()
+                 if isinstance(folder, dict) and not folder.get("disabled")]
+        source = f"synced folder record {machine.path / 'synced_folders'}"
+    else:
+        pairs = [(h, g, f" line {n}") for h, g, n in vagrantfile_folders(project.vagrantfile)]
+        source = str(project.vagrantfile)
+    best: tuple[int, str, str] | None = None
+    for host, guest, where in pairs:
+        if not isinstance(host, str) or not isinstance(guest, str) or "\0" in host + guest:
+            continue  # not a folder Vagrant could have synced
+        hostpath = (project.root / os.path.expanduser(host)).resolve()
+        if repo == hostpath or hostpath in repo.parents:
+            inside = repo.relative_to(hostpath).as_posix()
+            path = str(PurePosixPath(guest) / inside) if inside != "." else guest
+            if best is None or len(hostpath.parts) > best[0]:
+                best = (len(hostpath.parts), path, where)
     if best is not None:
-        return best[1], f"synced folder record {machine.path / 'synced_folders'}"
+        return best[1], source + best[2]
     project_root = project.root.resolve()
     if repo != project_root and project_root not in repo.parents:
         raise UsageError(f"the repository {repo} is not inside the Vagrant project {project_root} "
@@ -111,6 +127,30 @@ def guest_root(project: Project, machine: Machine, repo_root: Path) -> tuple[str
     inside = repo.relative_to(project_root).as_posix()
     path = str(PurePosixPath(DEFAULT_GUEST_ROOT) / inside) if inside != "." else DEFAULT_GUEST_ROOT
     return path, "default (/vagrant; no synced folder record covers the repository)"
+
+
+#: ``config.vm.synced_folder "HOST", "GUEST"`` (or ``web.vm...``, single quotes, parentheses).
+_SYNCED_FOLDER = re.compile(r"""^\s*\w+\.vm\.synced_folder\s*\(?\s*"""
+                            r"""(["'])([^"']*)\1\s*,\s*(["'])([^"']*)\3(.*)$""")
+_DISABLED = re.compile(r"(?:\bdisabled:|:disabled\s*=>)\s*true\b")
+
+
+def vagrantfile_folders(vagrantfile: Path) -> list[tuple[str, str, int]]:
+    """The synced folders a Vagrantfile declares, as (host, guest, line number), read as text:
+    lines of the plain form only; Ruby is never run, so a path built by interpolation
+    (``#{...}``) or a disabled folder is left out."""
+    try:
+        text = vagrantfile.read_text(errors="replace")
+    except OSError:
+        return []
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        match = _SYNCED_FOLDER.match(line)
+        if match is None or "#{" in line.split("#", 1)[0] + match.group(2) + match.group(4):
+            continue
+        if not _DISABLED.search(match.group(5).split("#", 1)[0]):
+            found.append((match.group(2), match.group(4), number))
+    return found
 
 
 def machine_name(project: Project | None, configured: str | None) -> str:
@@ -144,7 +184,7 @@ def rsync_folder(synced_folders: Path, repo_root: Path) -> str | None:
     repo = repo_root.resolve()
     for folder in folders.values() if isinstance(folders, dict) else ():
         host = folder.get("hostpath") if isinstance(folder, dict) else None
-        if isinstance(host, str) and not folder.get("disabled"):
+        if isinstance(host, str) and "\0" not in host and not folder.get("disabled"):
             hostpath = Path(host).resolve()
             if repo == hostpath or hostpath in repo.parents:
                 return str(folder.get("guestpath"))

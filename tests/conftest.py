@@ -1,14 +1,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.keepers import end_keepers, keeper_dirs
 from tests.utils import linter, linter_config, make_repo
 
-pytest_plugins = ["tests.sshd", "tests.vagrant_fixture", "tests.engine"]
+pytest_plugins = ["tests.sshd", "tests.vagrant_fixture", "tests.engine", "tests.vagrant_real"]
 
 _CLEARED = ("PYTHONUNBUFFERED", "VIRTUAL_ENV", "SKIP", "NO_COLOR", "FORCE_COLOR", "GIT_DIR",
             "GIT_INDEX_FILE", "GIT_WORK_TREE", "VAGRANT_CWD", "VAGRANT_VAGRANTFILE",
@@ -24,6 +25,7 @@ def isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(home / ".run"))
+    (home / ".run").mkdir(mode=0o700)
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     for who in ("AUTHOR", "COMMITTER"):
         monkeypatch.setenv(f"GIT_{who}_NAME", "Test")
@@ -32,6 +34,15 @@ def isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
         if name in _CLEARED or (name.startswith("HOSTLINT") and name not in _KEPT):
             monkeypatch.delenv(name)
     return home
+
+
+@pytest.fixture(autouse=True)
+def no_keeper_left(isolated: Path) -> Iterator[None]:
+    """Every keeper a test's checks started (in this test's own runtime and cache dirs) is
+    ended afterwards, by the pid in its info file."""
+    places = keeper_dirs(dict(os.environ))
+    yield
+    end_keepers(places)
 
 
 @pytest.fixture

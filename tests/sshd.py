@@ -525,6 +525,10 @@ def _render_config(
         f"Port {port}",
         f"HostKey {_cfg_path(host_key)}",
         f"AuthorizedKeysFile {_cfg_path(authorized_keys)}",
+        # sshd reads that file as the user logging in; other accounts (throwaway users a
+        # test creates) get the same keys through a command run as this user.
+        f"AuthorizedKeysCommand /bin/cat {_cfg_path(authorized_keys)}",
+        f"AuthorizedKeysCommandUser {_current_user()}",
         f"PidFile {_cfg_path(pid_file)}",
         "UsePAM no",
         "StrictModes no",
@@ -611,11 +615,13 @@ def _wait_listening(process: subprocess.Popen[bytes], log_path: Path, port: int)
         time.sleep(_POLL)
 
 
-def start_sshd(workdir: Path, *, max_sessions: int = 10, extra_config: str = "") -> SshServer:
-    """Start ``sshd -D`` on 127.0.0.1:<free port> with keys and config in *workdir*.
+def start_sshd(workdir: Path, *, max_sessions: int = 10, extra_config: str = "",
+               port: int | None = None) -> SshServer:
+    """Start ``sshd -D`` on 127.0.0.1:<port> (default: a free one) with keys and config in
+    *workdir*.
 
     Host and client ed25519 keys are generated (or reused if already in
-    *workdir*); the client key is authorized for the current user.  Raises
+    *workdir*); the client key is authorized for every account.  Raises
     RuntimeError, including the sshd log, if sshd cannot be started.
     """
     if not sshd_available():
@@ -642,8 +648,9 @@ def start_sshd(workdir: Path, *, max_sessions: int = 10, extra_config: str = "")
     failures: list[str] = []
     launcher = [sys.executable, "-I", "-S", "-c", _EXEC_AS_SUBREAPER] if sys.executable else []
 
-    for _attempt in range(_PORT_ATTEMPTS):
-        port = _free_port()
+    wanted = port
+    for _attempt in range(_PORT_ATTEMPTS if wanted is None else 1):
+        port = wanted or _free_port()
         config_path.write_text(
             _render_config(
                 port=port,
@@ -723,7 +730,8 @@ def _require_sshd() -> None:
 class SshdFactory(Protocol):
     """Type of the ``sshd_factory`` fixture."""
 
-    def __call__(self, *, max_sessions: int = 10, extra_config: str = "") -> SshServer: ...
+    def __call__(self, *, max_sessions: int = 10, extra_config: str = "",
+                 port: int | None = None) -> SshServer: ...
 
 
 @pytest.fixture(scope="session")
@@ -743,11 +751,13 @@ def sshd_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshdFacto
     _require_sshd()
     servers: list[SshServer] = []
 
-    def factory(*, max_sessions: int = 10, extra_config: str = "") -> SshServer:
+    def factory(*, max_sessions: int = 10, extra_config: str = "",
+                port: int | None = None) -> SshServer:
         server = start_sshd(
             tmp_path_factory.mktemp("sshd-extra"),
             max_sessions=max_sessions,
             extra_config=extra_config,
+            port=port,
         )
         servers.append(server)
         return server

@@ -5,12 +5,18 @@ from __future__ import annotations
 import io
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
-from hostlint.cli import main
+import pytest
+from typer.main import get_command
+
+from hostlint.cli import app, main
 from hostlint.environment import Environment
 from tests.sshd import SshdFactory
-from tests.utils import hostlint, linter_config, make_repo, toml_string
+from tests.utils import PYTHON, child_env, hostlint, linter_config, make_repo, toml_string
 
 
 def test_version_names_hostlint_python_and_paramiko(tmp_path: Path) -> None:
@@ -58,3 +64,84 @@ def test_no_status_line_off_a_terminal(tmp_path: Path, sshd_factory: SshdFactory
     root = make_repo(tmp_path / "repo", config, staged=["a.py"])
     result = hostlint("check", cwd=root)
     assert result.code == 3 and len(result.stderr.splitlines()) == 1
+
+
+def test_check_starts_without_typer_and_reads_its_options(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", linter_config("echo linted"), staged=["a.py", "-b.py"])
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "hostlint", "-v", "check",
+                           "--timings", "--only=echo linted", "--", "-b.py"], cwd=root,
+                          capture_output=True, env=child_env(), stdin=subprocess.DEVNULL, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.endswith(b"-b.py\n") and b"a.py" not in proc.stdout
+    loaded = {line.rpartition(b"|")[2].strip().decode() for line in proc.stderr.splitlines()
+              if line.startswith(b"import time:")}
+    assert "hostlint.check" in loaded and not [m for m in loaded if m.startswith(("typer", "pydantic"))]
+    assert b"hostlint: timings: " in proc.stderr
+
+
+@pytest.mark.parametrize("args", [("check", "--help"), ("check", "--bogus"), ("stop", "--help")])
+def test_help_and_mistakes_still_go_to_the_full_cli(tmp_path: Path, args: tuple[str, ...]) -> None:
+    proc = subprocess.run([sys.executable, "-m", "hostlint", *args], cwd=tmp_path,
+                          capture_output=True, env=child_env(), stdin=subprocess.DEVNULL, check=False)
+    assert b"Usage: hostlint " in proc.stdout + proc.stderr
+
+
+# -- the rendered help ---------------------------------------------------------------------------
+
+COMMANDS = ((), *((name,) for name in sorted(get_command(app).commands)))  # type: ignore[attr-defined]
+
+
+def rendered_help(*command: str) -> str:
+    proc = subprocess.run([PYTHON, "-m", "hostlint", *command, "--help"], capture_output=True,
+                          text=True, check=True, env=child_env(COLUMNS="200", NO_COLOR="1"))
+    return proc.stdout
+
+
+def help_cells(text: str, option: str) -> list[str]:
+    """The cells of ``option``'s row in a help table: names, then value (if any), then help."""
+    for line in text.splitlines():
+        cells = re.split(r"\s{2,}", line.strip(" │|"))
+        if option in cells[0].split(","):
+            return cells
+    raise AssertionError(f"{option} is not in the help:\n{text}")
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "hostlint")
+def test_help_shows_flags_as_flags_and_names_each_value(command: tuple[str, ...]) -> None:
+    """Every option of every command: a flag shows no value (``--all-files <bool>`` made users
+    type ``--advisory true``), an option that takes one shows a NAME or its choices."""
+    group = get_command(app)
+    cmd = group.commands[command[0]] if command else group  # type: ignore[attr-defined]
+    ctx = cmd.context_class(cmd, info_name="hostlint")
+    text = rendered_help(*command)
+    params: list[Any] = cmd.get_params(ctx)
+    options = [p for p in params if p.param_type_name == "option" and not p.hidden]
+    assert options
+    for param in options:
+        cells = help_cells(text, max(param.opts, key=len))
+        rest = [cell for cell in cells if not cell.startswith("-")]
+        if param.is_flag or param.count:
+            assert param.help and param.help.startswith(rest[0]), (param.opts, cells)
+        else:
+            assert re.fullmatch(r"[A-Z]+|\[[a-z-]+(\|[a-z-]+)+\]", rest[0]), (param.opts, cells)
+
+
+# -- HOSTLINT_VERBOSE ------------------------------------------------------------------------------
+
+FOREIGN_HOOK = "#!/bin/sh\nexit 0\n"
+
+
+@pytest.mark.parametrize("args", [("check",), ("detect",), ("install",),
+                                  ("uninstall", "--hook-type", "pre-commit")])
+def test_hostlint_verbose_means_dash_v_for_every_command(tmp_path: Path, args: tuple[str, ...]) -> None:
+    """pre-commit, prek and lefthook call ``hostlint check``, not the hook path: the variable
+    must work there (and everywhere) as ``-v`` does."""
+    root = make_repo(tmp_path / "repo", '[tool.hostlint]\ncomand = "typo"\n')
+    (root / ".git" / "hooks" / "pre-commit").write_text(FOREIGN_HOOK)
+    quiet = hostlint(*args, cwd=root, environ=child_env(HOSTLINT_VERBOSE="0"))
+    flag = hostlint("-v", *args, cwd=root, environ=child_env())
+    variable = hostlint(*args, cwd=root, environ=child_env(HOSTLINT_VERBOSE="1"))
+    assert quiet.code == flag.code == variable.code == 2
+    assert "Traceback" not in quiet.stderr and len(quiet.stderr.splitlines()) == 1
+    assert "Traceback" in flag.stderr
+    assert variable.stderr == flag.stderr

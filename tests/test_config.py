@@ -31,8 +31,29 @@ BAD = [
     ('[tool.hostlint\ncommand = "x"\n', "invalid TOML"),
     ('[tool.hostlint]\ncommand = "x"\ninclude = ["[z-a].py"]\n', "invalid pattern '[z-a].py'"),
     ('[tool]\nhostlint = 3\n', "must be a table"),
-    ('[project]\nname = "x"\n', "no configuration"),
+    ('[tool.hostlint.linters.a]\ncommand = "y"\nhooks = ["pre-pus"]\n',
+     "linters.a] key 'hooks' has array ['pre-pus']; allowed: a list of: pre-commit |"),
+    ('[tool.hostlint]\ncommand = "x"\nhooks = "commit-msg"\n', "key 'hooks' has string"),
+    ('[tool.hostlint]\ncommand = "x"\ninclude = ["[[:alfa:]].py"]\n', "invalid pattern '[[:alfa:]].py'"),
+    ('[tool.hostlint]\ncommand = "x"\ninclude = ["./src/*.py"]\n', "pattern './src/*.py' can never match"),
+    ('[tool.hostlint]\ncommand = "x"\nexclude = ["a//b"]\n', "pattern 'a//b' can never match"),
+    ('[tool.hostlint]\ncommand = "x"\ninclude = [""]\n', "pattern '' can never match"),
+    ('[tool.hostlint]\ncommand = "x"\nx = ' + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply"),
+    ('[tool.hostlint]\ncommand = "x"\ninclude.' + "a." * 5000 + "a = 1\n", "key 'include' has table"),
+    ('[tool.hostlint]\ncommand = "x"\nconnect_timeout = 1e300\n',
+     "key 'connect_timeout' has float 1e+300; allowed: a number from 0.1 to 3600"),
+    ('[tool.hostlint]\ncommand = "x"\nalive_timeout = 1e10\n',
+     "key 'alive_timeout' has float 10000000000.0; allowed: a number from 1 to 86400"),
+    ('[tool.hostlint]\ncommand = "x"\njobs = 9223372036854775807\n', "key 'jobs'"),
+    ('[tool.hostlint]\ncommand = "echo \\u0000 x"\n', "key 'command' has string 'echo \\x00 x'"),
+    ('[tool.hostlint]\ncommand = "x"\n[tool.hostlint.ssh]\nhost = "h"\nroot = "/a\\u0000b"\n',
+     "ssh] key 'root' has string '/a\\x00b'; allowed: a string without NUL"),
+    ('[tool.hostlint]\ncommand = "x"\n[tool.hostlint.vagrant]\nroot = "/a\\u0000b"\n',
+     "vagrant] key 'root'"),
+    ('[tool.hostlint.linters."a\\nb"]\ncommand = "x"\n', "linter name 'a\\nb'"),
+    ('[tool.hostlint.linters."a\\u001b[31mb"]\ncommand = "x"\n', "linter name 'a\\x1b[31mb'"),
 ]
+# No configuration at all is one line too, followed by the lines to paste: tests/test_hook.py.
 
 
 @pytest.mark.parametrize("text, expected", BAD, ids=[b[1] for b in BAD])
@@ -81,6 +102,22 @@ exclude = []
     ruff, eslint = config.linters
     assert (ruff.name, ruff.include, ruff.exclude) == ("ruff", ("*.py",), ("vendor/",))
     assert (eslint.name, eslint.exclude) == ("eslint", ())
+    assert ruff.hooks == eslint.hooks == ("pre-commit",)
+
+
+def test_hooks_per_linter_and_as_the_top_level_default(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "repo", """
+[tool.hostlint]
+hooks = ["pre-push"]
+[tool.hostlint.linters.tests]
+command = "pytest"
+[tool.hostlint.linters.gitlint]
+command = "gitlint --msg-filename"
+hooks = ["commit-msg", "prepare-commit-msg"]
+""")
+    tests, gitlint = load(root).linters
+    assert tests.hooks == ("pre-push",)
+    assert gitlint.hooks == ("commit-msg", "prepare-commit-msg")
 
 
 def test_precedence_option_env_file_default(tmp_path: Path) -> None:
@@ -192,3 +229,30 @@ def test_a_config_that_is_not_utf8_is_exit_2(tmp_path: Path) -> None:
     result = hostlint("check", cwd=root)
     assert result.code == 2 and "invalid TOML" in result.stderr
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_planted_symlink_at_the_cache_s_temporary_file_is_not_written_through(
+        tmp_path: Path) -> None:
+    from hostlint.config_file import _cache_file
+
+    root = make_repo(tmp_path / "repo", '[tool.hostlint]\ncommand = "aaa"\n')
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    cache = _cache_file(root / "pyproject.toml")
+    cache.parent.mkdir(parents=True)
+    os.symlink(victim, cache.with_name(f"{cache.name}.{os.getpid()}"))
+    assert load(root).linters[0].command == "aaa"
+    assert victim.read_text() == "precious\n"
+    assert not cache.is_symlink() and (cache.stat().st_mode & 0o777) == 0o600
+
+
+def test_a_same_size_rewrite_with_its_mtime_restored_is_read_again(tmp_path: Path) -> None:
+    """The cache is keyed on the file's content, not on its mtime, size and inode."""
+    root = make_repo(tmp_path / "repo", '[tool.hostlint]\ncommand = "aaa"\n')
+    pyproject = root / "pyproject.toml"
+    assert load(root).linters[0].command == "aaa"
+    before = pyproject.stat()
+    pyproject.write_text('[tool.hostlint]\ncommand = "bbb"\n')  # same size, same inode
+    os.utime(pyproject, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert pyproject.stat().st_ino == before.st_ino
+    assert load(root).linters[0].command == "bbb"

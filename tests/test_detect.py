@@ -43,7 +43,7 @@ def test_ssh_host_configured_means_ssh() -> None:
 
 def test_fallback_is_local() -> None:
     decision = decide(facts())
-    assert decision.kind == "local" and [r.number for r in decision.trace] == [1, 2, 3, 4, 5]
+    assert decision.kind == "local" and [r.number for r in decision.trace] == [1, 2, 3, 4, 5, 6]
 
 
 def test_detect_prints_each_rule_and_the_result(tmp_path: Path) -> None:
@@ -90,7 +90,7 @@ def test_detect_on_a_terminal_draws_a_table(tmp_path: Path) -> None:
     text = output.decode()
     assert "target: local" in text
     assert "┃" in text or "│" in text  # box drawing: a table, not plain lines
-    assert "5. fallback" in text
+    assert "6. fallback" in text
     assert "no [tool.hostlint.ssh] host" in text  # cells are text, not rich markup
 
 

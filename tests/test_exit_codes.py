@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import signal
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from hostlint.errors import (
     report,
 )
 from hostlint.status import ExitCode, RunResult, exit_code
-from tests.utils import git, hostlint, linter, linter_config, make_repo
+from tests.utils import PYTHON, child_env, git, hostlint, hostlint_argv, linter, linter_config, make_repo
 
 
 def _repo(tmp_path: Path, command: str) -> Path:
@@ -34,12 +34,14 @@ def test_1_when_a_linter_reported_problems(tmp_path: Path) -> None:
 
 
 def test_1_when_the_command_is_missing_on_the_target(tmp_path: Path) -> None:
-    result = hostlint("check", cwd=_repo(tmp_path, "no-such-linter-xyz"))
+    root = _repo(tmp_path, "no-such-linter-xyz")
+    result = hostlint("check", cwd=root)
     assert result.code == 1
     assert b"no-such-linter-xyz" in result.stdout  # the shell's own "not found" line
     assert result.stderr.splitlines()[0] == (
-        "hostlint: default: command not found on the local target (exit 127); check `command` "
-        "and the PATH of the target's login shell")
+        f"hostlint: no-such-linter-xyz: command not found on local {root} (exit 127); check "
+        "`command` and the PATH hostlint runs /bin/sh with (not a login shell; a virtualenv's "
+        "bin comes first)")
 
 
 @pytest.mark.parametrize("args", [["check", "--color", "purple"], ["check", "--target", "x"],
@@ -116,13 +118,83 @@ def test_advisory_turns_1_into_0_only() -> None:
     assert exit_code([RunResult(137, "SIGKILL")], advisory=False) == 1
 
 
+@pytest.mark.parametrize("command, returncode", [("no-such-linter-xyz", 127), ("./not-exec", 126)])
+def test_advisory_does_not_hide_a_command_the_shell_could_not_run(
+        tmp_path: Path, command: str, returncode: int) -> None:
+    """Nothing was linted: that is not a finding, so ``advisory`` does not turn it into 0."""
+    root = _repo(tmp_path, command)
+    (root / "not-exec").write_text("#!/bin/sh\n")
+    result = hostlint("check", "--advisory", cwd=root)
+    assert result.code == 1
+    assert f"(exit {returncode})" in result.stderr and "not blocked" not in result.stderr
+    assert exit_code([RunResult(1), RunResult(returncode)], advisory=True) == 1
+
+
 def test_signal_codes() -> None:
     assert (ExitCode.SIGINT, ExitCode.SIGTERM, ExitCode.SIGHUP) == (130, 143, 129)
 
 
 
 
-def test_shell_completion_commands_exit_0(tmp_path: Path) -> None:
-    result = hostlint("--show-completion", "bash", cwd=tmp_path,
-                      environ={**os.environ, "SHELL": "/bin/bash"})
-    assert result.code == 0, result.stderr
+def test_an_error_is_one_line_whatever_it_names() -> None:
+    """A path or value with a newline or an escape sequence cannot split the line or reach
+    the terminal as a control sequence."""
+    from hostlint.errors import ConfigError
+
+    line = ConfigError("/repo\nx/pyproject.toml: bad \x1b]52;c;cHdu\x07", hint="fix\rit").line()
+    assert line == "hostlint: /repo\\nx/pyproject.toml: bad \\x1b]52;c;cHdu\\x07; fix\\rit"
+
+
+@pytest.mark.parametrize("args", [["check"], ["hook", "pre-commit"]])
+def test_2_with_one_line_when_stdout_is_closed(tmp_path: Path, args: list[str]) -> None:
+    """``hostlint check >&-``: nowhere to show the linters' output, so nothing runs."""
+    import subprocess
+
+    from tests.utils import child_env, hostlint_argv
+
+    marker = tmp_path / "ran"
+    root = _repo(tmp_path, f"touch {marker}")
+    proc = subprocess.run(["sh", "-c", 'exec "$@" >&-', "sh", *hostlint_argv(*args)], cwd=root,
+                          stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          env=child_env(), check=False)
+    assert proc.returncode == 2
+    assert proc.stderr == ("hostlint: stdout is closed: there is nowhere to show the linters' "
+                           "output; run hostlint with stdout open (redirect it to /dev/null to "
+                           "discard the output)\n")
+    assert not marker.exists()
+
+
+def test_stderr_closed_too_changes_nothing_but_the_message(tmp_path: Path) -> None:
+    import subprocess
+
+    from tests.utils import child_env, hostlint_argv
+
+    root = _repo(tmp_path, linter("fail.py"))
+    for redirect, code in ((">&- 2>&-", 2), ("2>&-", 1)):
+        proc = subprocess.run(["sh", "-c", f'exec "$@" {redirect}', "sh", *hostlint_argv("check")],
+                              cwd=root, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              env=child_env(), check=False)
+        assert proc.returncode == code, redirect
+
+
+def completion_script(shell: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The completion script for ``shell``, asked for as the guide shows."""
+    return subprocess.run(hostlint_argv(), cwd=cwd, capture_output=True, text=True,
+                          env=child_env(_HOSTLINT_COMPLETE=f"source_{shell}"), check=False)
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_the_completion_script_for_a_named_shell_exits_0(tmp_path: Path, shell: str) -> None:
+    result = completion_script(shell, tmp_path)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert "_HOSTLINT_COMPLETE" in result.stdout
+
+
+def test_show_completion_exits_0_from_bash(tmp_path: Path) -> None:
+    """``--show-completion`` takes no value: it finds the shell among its parent processes,
+    so it runs under bash here, not under whatever started pytest (``sh``: exit 1)."""
+    script = 'python="$0"; "$python" -m hostlint --show-completion; exit $?'  # bash stays a parent
+    result = subprocess.run(["bash", "-c", script, PYTHON], cwd=tmp_path, capture_output=True,
+                            text=True, env=child_env(), check=False)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.strip() == completion_script("bash", tmp_path).stdout.strip()

@@ -76,3 +76,21 @@ def test_partial_logs_of_dead_runs_are_swept_and_a_running_ones_kept(tmp_path: P
     finally:
         running.kill()
         running.wait()
+
+
+def test_a_planted_symlink_at_the_partial_log_is_not_written_through(tmp_path: Path) -> None:
+    """``.git`` may be group-writable: a symlink at ``last.log.<pid>.partial`` must not make
+    hostlint write the run's output into the file it points to."""
+    import os
+
+    root = _repo(tmp_path, "echo finding")
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    logs = root / ".git" / "hostlint"
+    logs.mkdir()
+    os.symlink(victim, logs / f"last.log.{os.getpid()}.partial")  # the in-process check's pid
+    assert hostlint("check", cwd=root).code == 0
+    assert victim.read_text() == "precious\n"
+    log = logs / "last.log"
+    assert not log.is_symlink() and log.read_bytes() == b"finding a.py\n"
+    assert (log.stat().st_mode & 0o777) == 0o600

@@ -260,3 +260,89 @@ def test_terminal_escapes_from_the_target_never_reach_the_terminal_or_last_log(
     result = hostlint("check", cwd=root, tty=tty)
     assert (result.code, result.stdout) == (0, shown)
     assert (root / ".git" / "hostlint" / "last.log").read_bytes() == b"E1 50%\r100%\n"
+
+
+def _hook_commit(root: Path, out: Path) -> int:
+    """Install the hook and commit what is staged, as a GUI client would."""
+    subprocess.run(hostlint_argv("install"), cwd=root, env=child_env(), check=True,
+                   capture_output=True)
+    return run_detached(["git", "commit", "-m", "change"], cwd=root, out=out)
+
+
+def test_a_staged_type_change_is_linted(tmp_path: Path) -> None:
+    """A symlink replaced by a file with a problem is a type change (status T): it is linted
+    and blocks the commit."""
+    root = make_repo(tmp_path / "repo", linter_config(linter("grep_bad.py")))
+    (root / "target.py").write_text("fine\n")
+    os.symlink("target.py", root / "link.py")
+    git(root, "add", "target.py", "link.py")
+    git(root, "commit", "-q", "-m", "link", "--no-verify")
+    (root / "link.py").unlink()
+    (root / "link.py").write_text("bad\n")
+    git(root, "add", "link.py")
+    out = tmp_path / "out"
+    assert _hook_commit(root, out) == 1
+    assert b"link.py:1:1: B001" in out.read_bytes()
+    assert git(root, "log", "--format=%s").split() == ["link", "init"]
+
+
+def test_a_file_turned_into_a_symlink_is_passed(args_root: tuple[Path, Path]) -> None:
+    root, log = args_root
+    (root / "a.py").write_text("x\n")
+    git(root, "add", "a.py")
+    _committed(root)
+    (root / "a.py").unlink()
+    os.symlink("pyproject.toml", root / "a.py")
+    git(root, "add", "a.py")
+    assert hostlint("check", cwd=root).code == 0
+    assert logged_args(log) == ["a.py"]
+
+
+def test_a_copy_is_passed_whatever_the_rename_settings(args_root: tuple[Path, Path]) -> None:
+    root, log = args_root
+    (root / "orig.py").write_text("content that stays the same\n" * 5)
+    git(root, "add", "orig.py")
+    _committed(root)
+    git(root, "config", "diff.renames", "copies")
+    (root / "copy.py").write_text("content that stays the same\n" * 5)
+    git(root, "add", "copy.py")
+    assert hostlint("check", cwd=root).code == 0
+    assert logged_args(log) == ["copy.py"]
+
+
+def test_a_staged_file_with_a_directory_in_the_work_tree_is_not_dropped(
+        args_root: tuple[Path, Path]) -> None:
+    """What is staged is a file: it is passed, never silently left out because the work tree
+    has a directory of that name."""
+    root, log = args_root
+    _committed(root)
+    (root / "a.py").write_text("x\n")
+    git(root, "add", "a.py")
+    (root / "a.py").unlink()
+    (root / "a.py").mkdir()
+    assert hostlint("check", cwd=root).code == 0
+    assert logged_args(log) == ["a.py"]
+
+
+def test_a_submodule_whose_directory_is_gone_is_still_not_passed(
+        args_root: tuple[Path, Path], tmp_path: Path) -> None:
+    root, log = args_root
+    _committed(root)
+    sub = make_repo(tmp_path / "sub", "")
+    git(root, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(sub), "vendored")
+    git(root, "commit", "-q", "-m", "sub", "--no-verify")
+    import shutil
+
+    shutil.rmtree(root / "vendored")
+    assert hostlint("check", "--all-files", cwd=root).code == 0
+    assert sorted(logged_args(log)) == [".gitmodules", "pyproject.toml"]
+
+
+def test_an_intent_to_add_file_is_not_passed(args_root: tuple[Path, Path]) -> None:
+    """``git add -N``: the commit records nothing for it, so there is nothing to lint."""
+    root, log = args_root
+    _committed(root)
+    (root / "later.py").write_text("x\n")
+    git(root, "add", "-N", "later.py")
+    result = hostlint("check", cwd=root)
+    assert (result.code, log.exists()) == (0, False)

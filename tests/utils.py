@@ -233,6 +233,17 @@ def linters_config(log: Path, specs: dict[str, tuple[float, int, str]], **top: s
     return text
 
 
+def barrier_config(where: Path, names: str) -> str:
+    """Linters that each wait, bounded, until all of ``names`` have started
+    (tests/linters/barrier.py): passing proves they ran at once, with no clock read."""
+    where.mkdir(exist_ok=True)
+    text = "[tool.hostlint]\n"
+    for name in names:
+        command = linter("barrier.py", name, str(where), str(len(names)))
+        text += f"[tool.hostlint.linters.{name}]\ncommand = {toml_string(command)}\n"
+    return text
+
+
 def spans(log: Path) -> dict[str, tuple[float, float]]:
     """When each timed.py linter started and ended: name -> (start, end)."""
     times: dict[str, dict[str, float]] = {}
@@ -309,15 +320,21 @@ def output_closed_command(pidfile: Path, *, ignore_ctrl_c: bool = False) -> str:
     return f"exec >/dev/null 2>&1; {trap}echo $$ > {shlex.quote(str(pidfile))}; exec sleep 600"
 
 
-def sigterm_once_output_closed(proc: subprocess.Popen[bytes], pidfile: Path) -> tuple[int, float]:
+def assert_one_sigterm_stops(proc: subprocess.Popen[bytes], pidfile: Path, within: float) -> None:
     """Once the linter of ``output_closed_command`` runs, one SIGTERM to hostlint (``proc``):
-    the linter's pid and the seconds until hostlint exited 143."""
-    assert eventually(lambda: pidfile.exists() and pidfile.read_text().strip() != "", 30)
-    pid = int(pidfile.read_text())
-    started = time.monotonic()
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=30) == 143
-    return pid, time.monotonic() - started
+    it exits 143 within ``within`` seconds and the linter is gone. ``proc`` is killed
+    afterwards whatever happened."""
+    try:
+        assert eventually(lambda: pidfile.exists() and pidfile.read_text().strip() != "", 30)
+        pid = int(pidfile.read_text())
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 143
+        assert time.monotonic() - started < within
+        assert gone_within(pid, 2)
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def with_descriptors(argv: Sequence[str], *, hold: int = 0, limit: int | None = None) -> list[str]:

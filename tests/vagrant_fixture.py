@@ -78,11 +78,12 @@ def default_synced_folders(project: Path, provider: str = "virtualbox") -> dict[
     """The ``synced_folders`` record of a Vagrantfile that shares nothing itself.
 
     Vagrant adds ``config.vm.synced_folder ".", "/vagrant"`` and saves it
-    under the implementation it picked (``virtualbox`` for VirtualBox;
-    ``rsync`` is used here for every other provider) with ``hostpath``
-    expanded to the real absolute path of the project.
+    under the implementation it picked (``virtualbox`` for VirtualBox,
+    ``docker`` for docker, as the real CLI writes it; ``rsync`` is used here
+    for every other provider) with ``hostpath`` expanded to the real absolute
+    path of the project.
     """
-    impl = "virtualbox" if provider == "virtualbox" else "rsync"
+    impl = provider if provider in ("virtualbox", "docker") else "rsync"
     folder: dict[str, Any] = {}
     if impl == "rsync":
         folder["type"] = "rsync"

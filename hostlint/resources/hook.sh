@@ -5,7 +5,20 @@ HOOK_TYPE=@HOOK_TYPE@
 INTERPRETER=@INTERPRETER@
 case $0 in */*) here=${0%/*} ;; *) here=. ;; esac  # no dirname process: every ms counts
 if [ -x "$here/$HOOK_TYPE.legacy" ]; then
-    "$here/$HOOK_TYPE.legacy" "$@" || exit $?
+    if [ "$HOOK_TYPE" = pre-push ]; then
+        # Both hooks read git's ref lines: keep them in a file, give each its own copy.
+        input=$(mktemp "${TMPDIR:-/tmp}/hostlint-push.XXXXXXXX") || exit 2
+        cat > "$input"
+        "$here/$HOOK_TYPE.legacy" "$@" < "$input" || { status=$?; rm -f "$input"; exit $status; }
+        exec < "$input"
+        rm -f "$input"
+    else
+        "$here/$HOOK_TYPE.legacy" "$@" || exit $?
+    fi
+fi
+if [ "${HOSTLINT-}" = 0 ]; then  # before looking for hostlint: skipping works without it
+    echo "hostlint: HOSTLINT=0: check skipped" >&2
+    exit 0
 fi
 if [ -x "$INTERPRETER" ]; then
     exec "$INTERPRETER" -m hostlint hook "$HOOK_TYPE" "$@"

@@ -8,14 +8,18 @@ target is one module and one line in ``KINDS``."""
 from __future__ import annotations
 
 import sys
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from hostlint.targets.base import Context, Target, TargetModule
+
+if TYPE_CHECKING:
+    from hostlint.keeper import Settings
 
 KINDS = {
     "local": "hostlint.targets.local",
     "ssh": "hostlint.targets.ssh",
     "vagrant": "hostlint.targets.vagrant",
+    "container": "hostlint.targets.container",
 }
 
 #: Where ``on_unavailable = "local"`` runs the linters instead. This target is this machine,
@@ -38,10 +42,17 @@ def connecting(kind: str, context: Context) -> str | None:
     return _module(kind).connecting(context)
 
 
+def keeper_settings(kind: str, context: Context) -> Settings | None:
+    """What identifies the target's warm connection (remote targets; an optional member of
+    a target module), else None."""
+    settings = getattr(_module(kind), "keeper_settings", None)
+    return cast("Settings | None", settings(context)) if settings is not None else None
+
+
 def _module(kind: str) -> TargetModule:
     __import__(KINDS[kind])  # the builtin: importlib itself costs the hook ~1 ms
     return cast("TargetModule", sys.modules[KINDS[kind]])
 
 
 __all__ = ["FALLBACK", "KINDS", "Context", "Target", "TargetModule", "connecting", "describe",
-           "open_target"]
+           "keeper_settings", "open_target"]

@@ -10,19 +10,16 @@ sink, wait for the status, and on cancellation interrupt, drain, then kill — c
 
 from __future__ import annotations
 
-import contextlib
-import math
-import os
-import select
-import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from hostlint.files import partition
+from hostlint.poll import readable
 from hostlint.status import RunResult
 from hostlint.stream import Sink
+from hostlint.targets.cancel import Cancel
 
 if TYPE_CHECKING:
     from hostlint.config import Config
@@ -33,10 +30,14 @@ GRACE_SECONDS = 1.5
 
 
 class Invocation(NamedTuple):
-    """One run of a linter: its shell command and the file names appended to it."""
+    """One run of a linter: its shell command, the file names appended to it, the bytes on
+    its standard input (then end-of-file; never the pty) and extra environment variables
+    (set on the target; the host's environment is never forwarded to a remote one)."""
 
     command: str
     files: tuple[str, ...] = ()
+    stdin: bytes = b""
+    environ: tuple[tuple[str, str], ...] = ()
 
 
 class Process(Protocol):
@@ -79,6 +80,16 @@ class Target(Protocol):
     """Where linters run. ``check`` only ever talks to this."""
 
     name: str
+    @property
+    def where(self) -> str:
+        """Where the linters run, as messages name it: ``ssh devbox:/srv/proj``."""
+        ...
+
+    @property
+    def path_hint(self) -> str:
+        """What decides which commands the target's shell finds, for a command not found
+        (127) or not executable (126): ``check `command` and <path_hint>``."""
+        ...
     #: Paths on the target that mean the repository root (remote targets), so output can
     #: show host-relative paths; empty for the local target.
     roots: tuple[str, ...]
@@ -87,7 +98,20 @@ class Target(Protocol):
         """The invocation split so each command line stays under this target's limits."""
         ...
 
-    def start(self, invocation: Invocation) -> Process: ...
+    def start(self, invocation: Invocation) -> Process:
+        """Run the invocation under a pty: output on the pty, ``invocation.stdin`` on the
+        linter's standard input and then end-of-file, ``invocation.environ`` set."""
+        ...
+
+    def put_file(self, data: bytes) -> str:
+        """A new file on the target holding ``data``, private to the linter's user; its
+        path there (the git hooks' message file: the target need not see ``.git``)."""
+        ...
+
+    def take_file(self, path: str) -> bytes:
+        """The bytes a ``put_file`` file holds now (a linter may have rewritten it), and
+        remove it."""
+        ...
 
     def close(self) -> None: ...
 
@@ -115,47 +139,6 @@ class TargetModule(Protocol):
     def connecting(self, context: Context) -> str | None:
         """The status line shown when opening takes a while (``None``: opening is instant)."""
         ...
-
-
-class Cancel:
-    """A cancellation flag that ``poll`` can wait on (a pipe), shared by every run."""
-
-    def __init__(self) -> None:
-        self._r, self._w = os.pipe()
-        self._set = threading.Event()
-        self._lock = threading.Lock()
-        self._live: set[Process] = set()
-
-    def fileno(self) -> int:
-        return self._r
-
-    def is_set(self) -> bool:
-        return self._set.is_set()
-
-    def set(self) -> None:
-        if not self._set.is_set():
-            self._set.set()
-            os.write(self._w, b"x")
-
-    def track(self, process: Process) -> None:
-        with self._lock:
-            self._live.add(process)
-
-    def untrack(self, process: Process) -> None:
-        with self._lock:
-            self._live.discard(process)
-
-    def kill_all(self) -> None:
-        """Second Ctrl-C: stop every running linter at once."""
-        with self._lock:
-            live = list(self._live)
-        for process in live:
-            with contextlib.suppress(Exception):  # best effort on the way out
-                process.kill()
-
-    def close(self) -> None:
-        os.close(self._r)
-        os.close(self._w)
 
 
 def run(target: Target, invocation: Invocation, sink: Sink, cancel: Cancel) -> RunResult:
@@ -226,23 +209,14 @@ def wait_exit(process: Process, *, cancel: int | None = None, deadline: float | 
     return True
 
 
-def readable(fds: Iterable[int | None], seconds: float) -> list[int]:
-    """Those of ``fds`` (None: left out) readable or hung up within ``seconds``. ``poll``,
-    not ``select``, which fails past descriptor 1,024 (inherited ones, or many linters)."""
-    poller = select.poll()
-    for fd in [fd for fd in fds if fd is not None]:
-        poller.register(fd, select.POLLIN)
-    return [fd for fd, _ in poller.poll(math.ceil(seconds * 1000))]
-
-
 def split(invocation: Invocation, *, limit: int, fixed: int,
           cost: Callable[[str], int]) -> list[Invocation]:
     """Helper for ``Target.batches``: the same command over each batch of files."""
     if not invocation.files:
         return [invocation]
-    return [Invocation(invocation.command, tuple(batch))
+    return [invocation._replace(files=tuple(batch))
             for batch in partition(invocation.files, limit=limit, fixed=fixed, cost=cost)]
 
 
 __all__ = ["Cancel", "Context", "Invocation", "Process", "Target", "TargetModule", "pump",
-           "read_output", "readable", "run", "split", "wait_exit"]
+           "read_output", "run", "split", "wait_exit"]

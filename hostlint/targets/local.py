@@ -10,8 +10,8 @@ import pty
 import signal
 import struct
 import subprocess
+import sys
 import termios
-import threading
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -19,6 +19,7 @@ from hostlint.environment import terminal_size
 from hostlint.files import local_arg_limit, local_cost
 from hostlint.status import RunResult
 from hostlint.targets.base import Context, Invocation, Process, split
+from hostlint.targets.watchdog import Watchdog
 
 SHELL = "/bin/sh"
 
@@ -34,6 +35,9 @@ class LocalTarget:
 
     def __init__(self, root: Path, *, environ: Mapping[str, str] | None = None) -> None:
         self.root = root
+        self.where = f"local {root}"
+        self.path_hint = (f"the PATH hostlint runs {SHELL} with (not a login shell; a "
+                          "virtualenv's bin comes first)")
         self.environ = dict(os.environ if environ is None else environ)
 
     def batches(self, invocation: Invocation) -> list[Invocation]:
@@ -41,86 +45,108 @@ class LocalTarget:
         return split(invocation, limit=local_arg_limit(self.environ), fixed=fixed, cost=local_cost)
 
     def start(self, invocation: Invocation) -> Process:
-        return PtyProcess(shell_argv(invocation), cwd=self.root, environ=self.environ)
+        environ = {**self.environ, **dict(invocation.environ)} if invocation.environ else self.environ
+        bins = venv_bins(invocation.command, self.root, environ)
+        if bins:
+            path = [*bins, *environ.get("PATH", os.defpath).split(os.pathsep)]
+            environ = {**environ, "PATH": os.pathsep.join(dict.fromkeys(path))}
+        return PtyProcess(shell_argv(invocation), cwd=self.root, environ=environ,
+                          stdin=invocation.stdin)
+
+    def put_file(self, data: bytes) -> str:
+        import tempfile  # only the message hooks need it: the hook's start-up stays lean
+
+        fd, path = tempfile.mkstemp(prefix="hostlint-msg.")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        return path
+
+    def take_file(self, path: str) -> bytes:
+        try:
+            with open(path, "rb") as f:
+                return f.read()
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
 
     def close(self) -> None:
         pass
 
 
+def venv_bins(command: str, root: Path, environ: Mapping[str, str],
+              prefixes: tuple[str, str] = (sys.prefix, sys.base_prefix)) -> list[str]:
+    """The ``bin`` directories that lead the linter's PATH, as pre-commit's hook environments
+    do: the virtualenv the command's first word lies in (``.venv/bin/python tools/lint``),
+    the active one (``VIRTUAL_ENV``), and the one hostlint runs from when it lies in the
+    repository (a tool manager's, such as pipx's, is not the project's)."""
+    found = []
+    words = command.split(maxsplit=1)
+    if words and os.sep in words[0]:
+        directory = (root / os.path.expanduser(words[0])).parent
+        if (directory.parent / "pyvenv.cfg").is_file():
+            found.append(str(directory))
+    if environ.get("VIRTUAL_ENV"):
+        found.append(os.path.join(environ["VIRTUAL_ENV"], "bin"))
+    own, base = prefixes
+    if own != base and Path(own).resolve().is_relative_to(root.resolve()):
+        found.append(os.path.join(own, "bin"))
+    return list(dict.fromkeys(found))
+
+
 def _open_pty() -> tuple[int, int]:
     """A pty whose slave passes output bytes unchanged (OPOST cleared, so no ``\\r`` is added
-    before ``\\n``), sized like the host terminal when there is one."""
+    before ``\\n``), where a read returns end-of-input at once (ICANON off, MIN 0, TIME 0:
+    nothing will ever be typed there), sized like the host terminal when there is one."""
     master, slave = pty.openpty()
     attrs = termios.tcgetattr(slave)
     attrs[1] &= ~(termios.OPOST | termios.ONLCR)
+    attrs[3] &= ~termios.ICANON
+    attrs[6][termios.VMIN], attrs[6][termios.VTIME] = 0, 0
     termios.tcsetattr(slave, termios.TCSANOW, attrs)
     cols, rows = terminal_size()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
     return master, slave
 
 
-class Watchdog:
-    """Kills the linters' process groups when hostlint dies without stopping them (``kill
-    -9``): they have sessions of their own and no controlling terminal, so nothing the kernel
-    does on hostlint's death reaches them (and giving them the pty as controlling terminal
-    would hang a linter that reads ``/dev/tty``). One small shell per hostlint process, in a
-    session of its own, reads ``+GROUP`` / ``-GROUP`` lines from a pipe only hostlint holds;
-    at its end (hostlint exited or died) it sends SIGKILL to every group still listed."""
+def _stdin(data: bytes) -> int:
+    """The linter's standard input: ``/dev/null``, or an unlinked file holding ``data`` (a
+    regular file, as on remote targets: end-of-file after the last byte, no writer thread)."""
+    if not data:
+        return subprocess.DEVNULL
+    import tempfile
 
-    SCRIPT = """trap '' INT TERM HUP
-live=' '
-while read -r line; do
-  case $line in
-    +*) live="$live${line#+} " ;;
-    -*) group=${line#-}
-        case $live in *" $group "*) live="${live%% "$group" *} ${live#* "$group" }" ;; esac ;;
-  esac
-done
-for group in $live; do kill -s KILL -- "-$group" 2>/dev/null; done
-"""
-    _lock = threading.Lock()
-    _pipe: int | None = None
-
-    @classmethod
-    def tell(cls, line: str) -> None:
-        """Start watching (``+GROUP``) or stop (``-GROUP``); best effort: without a
-        watchdog (it could not start, or was killed) the check runs as before."""
-        with cls._lock:
-            if cls._pipe is None:
-                cls._pipe = cls._start()
-            with contextlib.suppress(OSError):
-                os.write(cls._pipe, f"{line}\n".encode())
-
-    @classmethod
-    def _start(cls) -> int:
-        read, write = os.pipe()  # not inherited: only this process holds the writing end
-        try:
-            subprocess.Popen([SHELL, "-c", cls.SCRIPT], stdin=read, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
-        except OSError:
-            os.close(write)
-            write = os.open(os.devnull, os.O_WRONLY)
-        finally:
-            os.close(read)
-        return write
+    with tempfile.TemporaryFile() as f:
+        f.write(data)
+        f.flush()
+        return os.dup(f.fileno())  # the offset is shared: rewind through the duplicate
 
 
 class PtyProcess:
-    """One local linter: its own session and process group, stdin at end-of-file,
-    stdout and stderr the pty's slave; watched, so that it does not outlive hostlint."""
+    """One local linter: its own session and process group, stdin the invocation's bytes
+    then end-of-file, stdout and stderr the pty's slave (or ``stderr``: the container target
+    keeps the engine CLI's own complaints apart from the linter's output); watched, so that
+    it does not outlive hostlint."""
 
-    def __init__(self, argv: list[str], *, cwd: Path, environ: Mapping[str, str]) -> None:
+    def __init__(self, argv: list[str], *, cwd: Path, environ: Mapping[str, str],
+                 stdin: bytes = b"", stderr: int | None = None) -> None:
         self._master, slave = _open_pty()
+        source = -1
         try:
+            source = _stdin(stdin)
+            if source >= 0:
+                os.lseek(source, 0, os.SEEK_SET)
             self._proc = subprocess.Popen(
-                argv, cwd=cwd, env=environ, stdin=subprocess.DEVNULL, stdout=slave,
-                stderr=slave, start_new_session=True, close_fds=True,
+                argv, cwd=cwd, env=environ, stdin=source,
+                stdout=slave, stderr=slave if stderr is None else stderr,
+                start_new_session=True, close_fds=True,
             )
         except BaseException:
             os.close(self._master)
             raise
         finally:
             os.close(slave)
+            if source >= 0:
+                os.close(source)
         Watchdog.tell(f"+{self._proc.pid}")
         self._eof = False
 

@@ -1,9 +1,18 @@
-"""The Vagrant target, with a fake `vagrant` CLI (exact 2.4 output formats) that points at
-the real sshd of tests/sshd.py and a `.vagrant/machines/...` record as Vagrant writes it."""
+"""The Vagrant target, with a fake `vagrant` CLI (2.3/2.4 output formats, checked against
+the real one in tests/fakes/VAGRANT_FORMATS.md) that points at the real sshd of tests/sshd.py
+and a `.vagrant/machines/...` record as Vagrant writes it.
+
+Why a fake here: test_vagrant_real.py runs the real CLI, but only with the docker provider.
+These tests cover what it cannot do on this machine: VirtualBox record paths and state names
+(`poweroff`), a slow CLI (the fake sleeps per call, so timing bounds are testable), a guest
+whose host key changes, and exact call sequences at a fraction of the real CLI's cost."""
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +21,10 @@ import pytest
 
 from tests.sshd import SshdFactory, SshServer
 from tests.utils import (
+    child_env,
+    eventually,
     git,
+    gone_within,
     hostlint,
     hostlint_argv,
     linter,
@@ -108,13 +120,15 @@ def test_up_or_reload_rewriting_synced_folders_invalidates_the_cache(
 
 
 def test_powered_off_with_a_cold_cache(vagrant_repo: Setup, fake_vagrant: FakeVagrant) -> None:
-    repo, _ = vagrant_repo()
+    """Answered by Vagrant's state, not by waiting out ``connect_timeout``: that is long here,
+    so the bound holds with two (fake) Vagrant CLI starts on a loaded machine."""
+    repo, _ = vagrant_repo(config="connect_timeout = 60\n")
     fake_vagrant.set_machine("default", state="poweroff")
     started = time.monotonic()
     result = hostlint("check", cwd=repo)
     assert result.code == 3
     assert result.stderr == "hostlint: vagrant machine 'default' is poweroff: run `vagrant up`\n"
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 30
     assert [call[0] for call in fake_vagrant.calls()] == ["ssh-config", "status"]
 
 
@@ -221,6 +235,36 @@ def test_a_repository_outside_the_vagrant_cwd_project_is_exit_2(
     assert "not inside the Vagrant project" in result.stderr
 
 
+def test_a_new_host_key_while_vagrant_says_running_asks_vagrant_once_and_pins_it(
+        vagrant_repo: Setup, fake_vagrant: FakeVagrant, sshd_factory: SshdFactory) -> None:
+    """Fake: a real guest rebuilt from the test image keeps the image's host key."""
+    server = sshd_factory()
+    repo, _ = vagrant_repo(server=server)
+    assert hostlint("check", cwd=repo).code == 0
+    port = server.port
+    server.stop()
+    rebuilt = sshd_factory(port=port)  # a new host key (and inserted key) on the same port
+    fake_vagrant.set_machine("default", identity_file=str(rebuilt.client_key))
+    fake_vagrant.clear_calls()
+    result = hostlint("check", cwd=repo)
+    assert result.code == 0, result.stderr
+    assert [call[0] for call in fake_vagrant.calls()] == ["status", "ssh-config"]
+    fake_vagrant.clear_calls()
+    assert hostlint("check", cwd=repo).code == 0
+    assert fake_vagrant.calls() == []
+
+
+def test_a_destroyed_virtualbox_machine_is_not_created_without_asking_vagrant(
+        vagrant_repo: Setup, fake_vagrant: FakeVagrant, tmp_path: Path) -> None:
+    """Fake: the VirtualBox record layout (`vagrant destroy` deletes `id`, keeps the folder)."""
+    repo, _ = vagrant_repo()
+    (tmp_path / "project" / ".vagrant" / "machines" / "default" / "virtualbox" / "id").unlink()
+    result = hostlint("check", cwd=repo)
+    assert (result.code, result.stderr) == (3, "hostlint: vagrant machine 'default' is not created: "
+                                               "run `vagrant up` to create it\n")
+    assert fake_vagrant.calls() == []
+
+
 def test_an_rsync_synced_folder_is_named_once_per_check_and_in_detect(
         vagrant_repo: Setup, tmp_path: Path) -> None:
     repo, guest = vagrant_repo()
@@ -232,3 +276,43 @@ def test_an_rsync_synced_folder_is_named_once_per_check_and_in_detect(
     assert "rsync" not in hostlint("check", cwd=repo).stderr  # no terminal: no warning
     assert f"synced folder: the synced folder {guest} is of type rsync" in \
         hostlint("detect", cwd=repo).out
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_a_signal_while_the_vagrant_cli_runs_stops_it_and_exits_with_its_code(
+        vagrant_repo: Setup, fake_vagrant: FakeVagrant, signum: int, code: int) -> None:
+    repo, _ = vagrant_repo()
+    fake_vagrant.set_delay(60)  # `vagrant ssh-config` on a cold cache, taking its time
+    proc = subprocess.Popen(hostlint_argv("check"), cwd=repo, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=child_env(),
+                            start_new_session=True)
+    try:
+        assert eventually(lambda: bool(fake_vagrant.call_records()), 30)
+        vagrant_pid = fake_vagrant.call_records()[0]["pid"]
+        proc.send_signal(signum)
+        assert proc.wait(timeout=10) == code
+        assert gone_within(vagrant_pid, 3)
+        _, err = proc.communicate()
+        assert err.decode().splitlines() == [f"hostlint: interrupted ({signal.Signals(signum).name}): "
+                                             "linters stopped"]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_commit_msg_through_vagrant_reads_the_message_in_the_guest(
+        vagrant_repo: Setup, tmp_path: Path) -> None:
+    """Zulip's gitlint set-up: the commit-msg linter runs in the guest, which has no .git."""
+    log = tmp_path / "probe.log"
+    repo, guest = vagrant_repo(linter("hook_probe.py", str(log), "--reject", "WIP"),
+                               config='hooks = ["commit-msg"]\n')
+    assert hostlint("install", "--hook-type", "commit-msg", cwd=repo).code == 0
+    out = tmp_path / "out"
+    assert run_detached(["git", "commit", "-q", "-m", "WIP \xe9 $(x)"], cwd=repo, out=out) == 1
+    assert "message rejected: it contains WIP" in out.read_text()
+    assert run_detached(["git", "commit", "-q", "-m", "Good \xe9 $(x)"], cwd=repo, out=out) == 0, \
+        out.read_text()
+    last = json.loads(log.read_text().splitlines()[-1])
+    assert last["cwd"] == str(guest) and not (guest / ".git").exists()
+    assert bytes.fromhex(last["stdin"]) == bytes.fromhex(last["file"]) == "Good \xe9 $(x)\n".encode()

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Mapping
+import socket
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from hostlint.errors import ConnectFailed
@@ -21,18 +22,24 @@ from paramiko.pkey import UnknownKeyType  # noqa: E402
 
 
 def authenticate(endpoint: Endpoint, transport: paramiko.Transport,
-                 environ: Mapping[str, str] | None) -> None:
-    """Offer keys until the server accepts one; ``ConnectFailed`` names the keys tried."""
-    agent = _agent(endpoint, environ)
+                 environ: Mapping[str, str] | None, *, timeout: float,
+                 note: Callable[[str], None] | None = None) -> None:
+    """Offer keys until the server accepts one; ``ConnectFailed`` names the keys tried. An
+    ssh-agent that does not answer within ``timeout`` is left out, with a ``note``."""
+    agent, skipped = _agent(endpoint, environ, timeout)
+    if skipped is not None and note is not None:
+        note(skipped)
     try:
-        _offer_keys(endpoint, transport, agent)
+        _offer_keys(endpoint, transport, agent, [skipped] if skipped else [])
     finally:
         if agent is not None:
             agent.close()
 
 
-def _offer_keys(endpoint: Endpoint, transport: paramiko.Transport, agent: paramiko.Agent | None) -> None:
-    keys, notes = _keys(endpoint, agent)
+def _offer_keys(endpoint: Endpoint, transport: paramiko.Transport, agent: Agent | None,
+                notes: list[str]) -> None:
+    keys, skipped = _keys(endpoint, agent)
+    notes = notes + skipped
     tried: list[str] = []
     for label, key in keys:
         try:
@@ -47,6 +54,10 @@ def _offer_keys(endpoint: Endpoint, transport: paramiko.Transport, agent: parami
             tried.append(label)
             continue
         except (paramiko.SSHException, EOFError, OSError) as exc:
+            if tried and not transport.is_active():  # sshd's MaxAuthTries ends the connection
+                notes.append(f"the server closed the connection after {len(tried)} refused keys "
+                             f"(its MaxAuthTries): {len(keys) - len(tried)} not tried")
+                break
             raise ConnectFailed("auth", f"authentication with {endpoint.label} failed: "
                                 f"{exc or type(exc).__name__}") from None
         if not remaining:
@@ -59,11 +70,13 @@ def _offer_keys(endpoint: Endpoint, transport: paramiko.Transport, agent: parami
         "auth", f"authentication failed for user {endpoint.user!r} on {endpoint.label}: "
         f"the server accepted none of the keys tried: {offered}",
         hint=f"authorize one of them for {endpoint.user} on the host, add the right key to the "
-        "ssh-agent, or set IdentityFile in ~/.ssh/config",
+        "ssh-agent, or set IdentityFile (and IdentitiesOnly) in ~/.ssh/config; if the right key is "
+        f"authorized, the host refuses {endpoint.user} itself (no such account, a login shell that "
+        "does not exist, AllowUsers/DenyUsers: its auth log says which)",
     )
 
 
-def _keys(endpoint: Endpoint, agent: paramiko.Agent | None
+def _keys(endpoint: Endpoint, agent: Agent | None
           ) -> tuple[list[tuple[str, paramiko.PKey]], list[str]]:
     """Keys to offer, in OpenSSH's order: identity files (through the agent when it holds
     them), then the agent's other keys unless IdentitiesOnly. Also notes on skipped files."""
@@ -115,22 +128,43 @@ def _load_key(path: str) -> paramiko.PKey | str:
         return f"unreadable: {exc}"
 
 
-def _agent(endpoint: Endpoint, environ: Mapping[str, str] | None) -> paramiko.Agent | None:
-    """The ssh-agent, when ``SSH_AUTH_SOCK`` names one (paramiko reads it from os.environ)."""
+class Agent(paramiko.agent.AgentSSH):
+    """The ssh-agent at ``path`` (paramiko's ``Agent``), every request bounded by ``timeout``:
+    an agent that accepts and never answers must not hang the check."""
+
+    def __init__(self, path: str, timeout: float) -> None:
+        super().__init__()
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(timeout)
+        try:
+            sock.connect(path)
+            self._connect(sock)  # type: ignore[attr-defined]  # asks for the keys
+        except BaseException:
+            sock.close()
+            raise
+
+    def close(self) -> None:
+        self._close()  # type: ignore[attr-defined]
+
+
+def _agent(endpoint: Endpoint, environ: Mapping[str, str] | None, timeout: float
+           ) -> tuple[Agent | None, str | None]:
+    """The ssh-agent, when ``SSH_AUTH_SOCK`` names one; or why it is left out."""
     env = environ if environ is not None else os.environ
-    if not endpoint.use_agent or not env.get("SSH_AUTH_SOCK"):
-        return None
+    path = env.get("SSH_AUTH_SOCK")
+    if not endpoint.use_agent or not path:
+        return None, None
     try:
-        return paramiko.Agent()
+        return Agent(path, timeout), None
+    except TimeoutError:
+        return None, (f"the ssh-agent at {path} did not answer within {timeout:g} s: "
+                      "skipped, using key files")
     except (paramiko.SSHException, OSError):
-        return None
+        return None, None
 
 
-def _agent_keys(agent: paramiko.Agent | None) -> list[paramiko.PKey]:
-    try:
-        return list(agent.get_keys()) if agent is not None else []
-    except (paramiko.SSHException, OSError):
-        return []
+def _agent_keys(agent: Agent | None) -> list[paramiko.PKey]:
+    return list(agent.get_keys()) if agent is not None else []
 
 
 def _comment(key: paramiko.PKey) -> str:

@@ -4,11 +4,11 @@ is not verified."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
-import shlex
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from hostlint.errors import ConnectFailed
@@ -16,39 +16,48 @@ from hostlint.targets.ssh.auth import authenticate
 from hostlint.targets.ssh.connection import Connection
 from hostlint.targets.ssh.endpoint import Endpoint, resolve
 from hostlint.targets.ssh.known_hosts import prefer_known_key_types, verify_host_key
+from hostlint.targets.ssh.proxy import ProxySocket
 from hostlint.targets.ssh.transport import Transport, load_paramiko, tuned
 
 load_paramiko()  # done already by importing transport; it must come before `import paramiko`
 
 import paramiko  # noqa: E402
 
+#: The environment (for ``SSH_AUTH_SOCK``) and where one-line notes go.
+_Env = tuple[Mapping[str, str] | None, Callable[[str], None] | None]
+
+#: Jump hosts on the way to one host before hostlint calls it a loop.
+MAX_JUMPS = 16
+
 
 def connect(endpoint: Endpoint, *, connect_timeout: float, alive_timeout: float,
-            environ: Mapping[str, str] | None = None) -> Connection:
+            environ: Mapping[str, str] | None = None,
+            note: Callable[[str], None] | None = None) -> Connection:
     """Connect, check the host key and authenticate; ``ConnectFailed`` (exit 3) says which
-    step failed. Nothing runs on a host whose key is not verified."""
+    step failed. Nothing runs on a host whose key is not verified. Whatever ends it (an error,
+    a signal), the sockets and ProxyCommand children opened so far are closed. ``note`` gets
+one-line warnings (an ssh-agent that did not answer)."""
     via: list[Connection] = []
+    sock: Any = None
     try:
-        sock = _open_socket(endpoint, connect_timeout, alive_timeout, via, environ)
-        transport = _secure(endpoint, sock, connect_timeout, environ)
+        sock = _open_socket(endpoint, connect_timeout, alive_timeout, via, (environ, note))
+        transport = _secure(endpoint, sock, connect_timeout, (environ, note))
         return Connection(endpoint, transport, alive_timeout=alive_timeout, via=via)
     except BaseException:
+        if sock is not None:
+            with contextlib.suppress(Exception):
+                sock.close()
         for hop in reversed(via):
             hop.close()
         raise
 
 
 def _open_socket(endpoint: Endpoint, timeout: float, alive_timeout: float,
-                 via: list[Connection], environ: Mapping[str, str] | None) -> Any:
+                 via: list[Connection], environ: _Env, chain: Sequence[str] = ()) -> Any:
     if endpoint.proxy_jump:
-        return _jump(endpoint, timeout, alive_timeout, via, environ)
+        return _jump(endpoint, timeout, alive_timeout, via, environ, chain)
     if endpoint.proxy_command:
-        command = endpoint.proxy_command
-        try:
-            return paramiko.ProxyCommand(shlex.join(["/bin/sh", "-c", f"exec {command}"]))
-        except paramiko.SSHException as exc:
-            raise ConnectFailed("proxy", f"ProxyCommand for {endpoint.label} failed: {exc}",
-                                hint="check ProxyCommand in ~/.ssh/config") from None
+        return ProxySocket(endpoint.proxy_command, endpoint.label)
     where = f"{endpoint.host} port {endpoint.port}{endpoint.for_alias}"
     try:
         sock = socket.create_connection((endpoint.host, endpoint.port), timeout=timeout)
@@ -69,12 +78,17 @@ def _open_socket(endpoint: Endpoint, timeout: float, alive_timeout: float,
     return tuned(sock)
 
 
-def _jump(endpoint: Endpoint, timeout: float, alive_timeout: float,
-          via: list[Connection], environ: Mapping[str, str] | None) -> paramiko.Channel:
-    """ProxyJump: connect through each jump host in turn with ``direct-tcpip`` channels."""
-    env = environ if environ is not None else os.environ
+def _jump(endpoint: Endpoint, timeout: float, alive_timeout: float, via: list[Connection],
+          environ: _Env, _chain: Sequence[str]) -> paramiko.Channel:
+    """ProxyJump: connect through each jump host in turn with ``direct-tcpip`` channels;
+    a jump host reached through itself (``_chain``: the hosts on the way here) is a loop."""
+    env = environ[0] if environ[0] is not None else os.environ
     hops = [h.strip() for h in (endpoint.proxy_jump or "").split(",") if h.strip()]
+    chain = [*_chain, endpoint.alias or endpoint.host]
     for number, spec in enumerate(hops):
+        if spec in chain or len(chain) > MAX_JUMPS:
+            raise ConnectFailed("proxy", f"ProxyJump loops: {' -> '.join([*chain, spec])}",
+                                hint="fix ProxyJump in ~/.ssh/config")
         hop = resolve(spec.removeprefix("ssh://"), environ=env)
         if number:  # later hops are reached through the previous one, not their own proxy
             hop = dataclasses.replace(hop, proxy_jump=None, proxy_command=None)
@@ -82,19 +96,23 @@ def _jump(endpoint: Endpoint, timeout: float, alive_timeout: float,
         else:
             hop_via = []
         sock = (_channel_to(via[-1], hop, timeout) if hop_via
-                else _open_socket(hop, timeout, alive_timeout, via, environ))
-        transport = _secure(hop, sock, timeout, environ)
+                else _open_socket(hop, timeout, alive_timeout, via, environ, chain))
+        try:
+            transport = _secure(hop, sock, timeout, environ)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                sock.close()
+            raise
         via.append(Connection(hop, transport, alive_timeout=alive_timeout))
     return _channel_to(via[-1], endpoint, timeout)
 
 
-def _secure(endpoint: Endpoint, sock: Any, timeout: float,
-            environ: Mapping[str, str] | None) -> Transport:
+def _secure(endpoint: Endpoint, sock: Any, timeout: float, environ: _Env) -> Transport:
     """Handshake, verify the host key, authenticate: a transport nothing unverified runs on."""
     transport = _handshake(endpoint, sock, timeout)
     try:
         verify_host_key(endpoint, transport.get_remote_server_key())
-        authenticate(endpoint, transport, environ)
+        authenticate(endpoint, transport, environ[0], timeout=timeout, note=environ[1])
     except BaseException:
         transport.close()
         raise
@@ -120,9 +138,15 @@ def _handshake(endpoint: Endpoint, sock: Any, timeout: float) -> Transport:
         transport.start_client(timeout=timeout)
     except (paramiko.SSHException, EOFError, OSError) as exc:
         error = exc
+    except BaseException:  # a signal: stop the transport's thread too
+        transport.close()
+        raise
     if error is None and transport.is_active() and transport.host_key is not None:
         return transport
+    exited = sock.failure() if isinstance(sock, ProxySocket) else None
     transport.close()
+    if exited is not None:
+        raise exited
     if not transport.remote_version:
         if error is None or "banner" in str(error).lower():
             raise ConnectFailed("timeout", f"{endpoint.label} accepted the connection but did not "

@@ -1,33 +1,30 @@
 """Where to connect: ``[user@]host[:port]`` and ``~/.ssh/config`` → an ``Endpoint``.
 
-``resolve(spec, environ=...)`` reads the user's config and ``/etc/ssh/ssh_config`` (with their
-``Include`` lines expanded, which paramiko does not do), or only the text it is given (what
-``vagrant ssh-config`` prints). ``describe_endpoint`` shows the result for ``hostlint detect``.
+``resolve(spec, environ=...)`` reads the user's config and ``/etc/ssh/ssh_config`` (module
+``ssh_config``), or only the text it is given (what ``vagrant ssh-config`` prints).
+``describe_endpoint`` shows the result for ``hostlint detect``. A host or user that would
+reach a shell through ``%h``/``%r`` is refused, as OpenSSH 9.6 does.
 """
 
 from __future__ import annotations
 
-import glob
 import os
 import pwd
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from hostlint.errors import ConfigError
-from hostlint.targets.ssh.transport import load_paramiko
-
-load_paramiko()  # done already by importing transport; it must come before `import paramiko`
-
-import paramiko  # noqa: E402
+from hostlint.keeper.identity import (
+    DEFAULT_IDENTITIES,
+    DEFAULT_KNOWN_HOSTS,
+    GLOBAL_KNOWN_HOSTS,
+    expand,
+)
+from hostlint.targets.ssh.spec import parse_spec
+from hostlint.targets.ssh.ssh_config import lookup
 
 SSH_PORT = 22
-DEFAULT_IDENTITIES = ("~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa")
-DEFAULT_KNOWN_HOSTS = ("~/.ssh/known_hosts", "~/.ssh/known_hosts2")
-GLOBAL_KNOWN_HOSTS = ("/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2")
-SYSTEM_CONFIG = "/etc/ssh/ssh_config"
 
 
 @dataclass(frozen=True)
@@ -72,26 +69,6 @@ class Endpoint:
         return name if self.port == SSH_PORT or self.host_key_alias else f"[{name}]:{self.port}"
 
 
-def parse_spec(spec: str) -> tuple[str | None, str, int | None]:
-    """``[user@]host[:port]`` (``[v6addr]:port`` too) → (user, host, port)."""
-    user, _, rest = spec.rpartition("@")
-    port: int | None = None
-    if rest.startswith("["):
-        host, _, tail = rest[1:].partition("]")
-        if tail.startswith(":") and tail[1:].isdigit():
-            port = int(tail[1:])
-    elif rest.count(":") == 1 and rest.rpartition(":")[2].isdigit():
-        host, _, number = rest.rpartition(":")
-        port = int(number)
-    else:
-        host = rest
-    if not host or (port is not None and not 0 < port < 65536):
-        raise ConfigError(f"ssh host {spec!r} is not an alias or [user@]host[:port]",
-                          hint="set [tool.hostlint.ssh] host to an alias from ~/.ssh/config "
-                          "or user@host:port")
-    return user or None, host, port
-
-
 def _spec_host(spec: str) -> str | None:
     try:
         return parse_spec(spec)[1]
@@ -107,7 +84,7 @@ def resolve(spec: str, *, environ: Mapping[str, str], ssh_config: str | None = N
     nothing is written. From the user's own config, host keys are always checked."""
     home = environ.get("HOME") or os.path.expanduser("~")
     user, host, port = parse_spec(spec)
-    options = _lookup(host, home=home, text=ssh_config)
+    options = lookup(host, home=home, text=ssh_config)
     hostname = options.get("hostname", host)
     try:
         port = port or int(options.get("port", SSH_PORT))
@@ -115,9 +92,9 @@ def resolve(spec: str, *, environ: Mapping[str, str], ssh_config: str | None = N
         raise ConfigError(f"ssh config: Port {options.get('port')!r} for {spec} is not a number",
                           hint="fix ~/.ssh/config") from None
     user = user or options.get("user") or pwd.getpwuid(os.getuid()).pw_name
-    identities = tuple(_expand(p, home) for p in options.get("identityfile", []))
+    identities = tuple(expand(p, home) for p in options.get("identityfile", []))
     if not identities and ssh_config is None:
-        identities = tuple(p for p in (_expand(d, home) for d in DEFAULT_IDENTITIES) if os.path.exists(p))
+        identities = tuple(p for p in (expand(d, home) for d in DEFAULT_IDENTITIES) if os.path.exists(p))
     known = _files(options.get("userknownhostsfile"), DEFAULT_KNOWN_HOSTS, home)
     known += _files(options.get("globalknownhostsfile"), GLOBAL_KNOWN_HOSTS, home)
     strict = str(options.get("stricthostkeychecking", "yes")).lower()
@@ -138,54 +115,11 @@ def resolve(spec: str, *, environ: Mapping[str, str], ssh_config: str | None = N
     )
 
 
-def _lookup(host: str, *, home: str, text: str | None) -> dict[str, Any]:
-    if text is None:
-        parts = [_read_config(Path(home, ".ssh", "config"), Path(home, ".ssh")),
-                 _read_config(Path(SYSTEM_CONFIG), Path(SYSTEM_CONFIG).parent)]
-        text = "\n".join(parts)
-    try:
-        config = paramiko.SSHConfig.from_text(text)
-        try:
-            return dict(config.lookup(host))
-        except ImportError:  # ``Match exec`` needs invoke, which load_paramiko held back
-            import invoke
-            import paramiko.config as config_module
-
-            config_module.invoke = invoke  # type: ignore[attr-defined]
-            return dict(config.lookup(host))
-    except paramiko.ssh_exception.ConfigParseError as exc:
-        raise ConfigError(f"ssh config: {exc}", hint="fix ~/.ssh/config") from None
-
-
-def _read_config(path: Path, base: Path, depth: int = 0) -> str:
-    """A config file's text with its ``Include`` lines replaced by the included files (which
-    paramiko does not read itself)."""
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return ""
-    lines: list[str] = []
-    for line in text.splitlines():
-        words = line.split(None, 1)
-        if depth < 16 and len(words) == 2 and words[0].lower() == "include":
-            for pattern in shlex.split(words[1]):
-                pattern = os.path.expanduser(pattern)
-                full = pattern if os.path.isabs(pattern) else str(base / pattern)
-                lines.extend(_read_config(Path(p), base, depth + 1) for p in sorted(glob.glob(full)))
-        else:
-            lines.append(line)
-    return "\n".join(lines)
-
-
-def _expand(path: str, home: str) -> str:
-    if path == "~" or path.startswith("~/"):
-        path = home + path[1:]
-    return path.replace("%d", home).replace("%%", "%")
 
 
 def _files(value: str | None, default: Sequence[str], home: str) -> tuple[str, ...]:
     names = shlex.split(value) if value else list(default)
-    return tuple(_expand(n, home) for n in names if n.lower() != "none")
+    return tuple(expand(n, home) for n in names if n.lower() != "none")
 
 
 def describe_endpoint(endpoint: Endpoint, *, root: str) -> list[tuple[str, str]]:

@@ -1,6 +1,5 @@
-"""The remote run (fabric's ``runners.Remote``): the one quoted remote command, the
-``SshTarget`` (one session channel with a pty per run, all over one connection) and the
-``SshProcess`` of one linter."""
+"""The remote run (fabric's ``runners.Remote``): the one quoted remote command, ``SshTarget``
+(a session channel with a pty per run, all over one connection), ``SshProcess`` (one linter)."""
 
 from __future__ import annotations
 
@@ -17,9 +16,13 @@ from hostlint.environment import terminal_size
 from hostlint.errors import ConnectFailed
 from hostlint.status import RunResult
 from hostlint.targets.base import Invocation, Process, split
+from hostlint.targets.posix import stdin_prefix
+from hostlint.targets.ssh import channel as files
+from hostlint.targets.ssh.channel import quick
 from hostlint.targets.ssh.connect import connect
 from hostlint.targets.ssh.connection import Connection
 from hostlint.targets.ssh.endpoint import Endpoint
+from hostlint.targets.ssh.started import PRINT_START, StartMarker
 from hostlint.targets.ssh.transport import load_paramiko
 
 load_paramiko()  # done already by importing transport; it must come before `import paramiko`
@@ -30,22 +33,27 @@ if TYPE_CHECKING:
     from hostlint.environment import Environment
     from hostlint.targets.base import Context
 
-#: One remote command line, all of it: Linux caps one ``sh -c`` argument at 128 KiB, and
-#: OpenSSH's sshd resets the connection on oversized exec requests.
+#: One remote command line: Linux caps a ``sh -c`` argument at 128 KiB; sshd resets on more.
 REMOTE_COMMAND_BYTES = 64 * 1024
+#: Room kept in a batch's command line for the path of the file holding its stdin.
+STDIN_PATH_BYTES = 1024
 #: Terminal settings when hostlint's stdout is not a terminal.
 DEFAULT_TERM, DEFAULT_SIZE = "xterm-256color", (120, 40)
 
 
-def remote_command(root: str, invocation: Invocation) -> str:
-    """THE shell string hostlint sends: the pty passes output bytes untouched (``-opost``: no
-    ``\\r`` before ``\\n``, no tab expansion or case mapping, whatever the system or the login
-    files set) and does not echo the Ctrl-C that ``interrupt`` types (``stty``, which needs
-    the pty as stdin, so it comes first), stdin at end-of-file, into the root, then the
-    configured command verbatim with every file name quoted as one word."""
+def remote_command(root: str, invocation: Invocation, stdin: str = "/dev/null") -> str:
+    """THE shell string hostlint sends: the pty passes output bytes untouched (``-opost``,
+    whatever the login files set), echoes nothing (not the Ctrl-C ``interrupt`` types), and
+    a read of it returns end-of-input at once (``-icanon min 0 time 0``: no prompt waits);
+    ``stty`` needs the pty as stdin, so it comes first. Then the start marker (``started``),
+    stdin from ``/dev/null`` or from the file ``stdin`` put there first (removed once open),
+    into the root, the invocation's variables exported, and the command verbatim, each file
+    quoted."""
     words = [invocation.command, *(shlex.quote(name) for name in invocation.files)]
-    return (f"stty -opost -echo 2>/dev/null; exec </dev/null; cd -- {_quote_root(root)} || "
-            f"exit {ROOT_FAILED}; " + " ".join(words))
+    source = "exec </dev/null; " if stdin == "/dev/null" else stdin_prefix(stdin)
+    export = "".join(f"export {name}={shlex.quote(value)}; " for name, value in invocation.environ)
+    return (f"stty -opost -echo -icanon min 0 time 0 2>/dev/null; {PRINT_START}; {source}"
+            f"cd -- {_quote_root(root)} 2>/dev/null || exit {ROOT_FAILED}; {export}" + " ".join(words))
 
 
 #: The remote command's status when ``cd`` to the root failed. A linter may exit 255 too, so
@@ -85,28 +93,32 @@ class Terminal:
 
 
 class SshTarget:
-    """Linters on an SSH host: one session channel with a pty per run, all over one
-    connection. ``start`` is thread-safe."""
+    """Linters on an SSH host: a session channel with a pty per run; ``start`` is thread-safe."""
 
     def __init__(self, connection: Connection, *, root: str, name: str = "ssh",
-                 terminal: Terminal = Terminal()) -> None:
+                 terminal: Terminal = Terminal(), where: str | None = None,
+                 path_hint: str | None = None, root_hint: str | None = None) -> None:
         self.connection = connection
         self.root = root
-        # Output naming files under these is shown repository-relative: the root as written
-        # and normalised (`/srv//proj/` → `/srv/proj`).
+        self.where = where or f"ssh {root}"
+        self.path_hint = path_hint or "the PATH of the remote account's shell"
+        self.root_hint = root_hint or "check the configured root"
+        # Output naming files under the root as written or normalised is shown repo-relative.
         self.roots: tuple[str, ...] = tuple(dict.fromkeys((root, posixpath.normpath(root))))
         self.name = name
         self.terminal = terminal
 
     def batches(self, invocation: Invocation) -> list[Invocation]:
-        fixed = len(_command_bytes(remote_command(self.root, Invocation(invocation.command))))
+        stdin = "/" * STDIN_PATH_BYTES if invocation.stdin else "/dev/null"
+        fixed = len(_command_bytes(remote_command(self.root, invocation._replace(files=()), stdin)))
         return split(invocation, limit=REMOTE_COMMAND_BYTES, fixed=fixed,
                      cost=lambda name: len(_command_bytes(shlex.quote(name))) + 1)
 
     def start(self, invocation: Invocation) -> Process:
         connection = self.connection
+        stdin = files.put(connection, invocation.stdin) if invocation.stdin else "/dev/null"
+        command = _command_bytes(remote_command(self.root, invocation, stdin))
         channel = connection.open_session()
-        command = _command_bytes(remote_command(self.root, invocation))
         # get_pty/exec wait for the server's reply without a timeout: a watchdog ends the
         # connection if a frozen server never answers.
         watchdog = threading.Timer(connection.alive_timeout, connection.lose,
@@ -126,49 +138,38 @@ class SshTarget:
                                 f"command: {exc}", hint="check the account's shell on the host") from None
         finally:
             watchdog.cancel()
-        return SshProcess(connection, channel, root=self.root)
+        return SshProcess(connection, channel, root=self.root, root_hint=self.root_hint)
+
+    def put_file(self, data: bytes) -> str:
+        return files.put(self.connection, data)
+
+    def take_file(self, path: str) -> bytes:
+        return files.take(self.connection, path)
 
     def close(self) -> None:
         self.connection.close()
 
 
-def quick(connection: Connection, command: str) -> tuple[int | None, bytes]:
-    """Run a short command in a channel of its own (no pty): its status (None when it gave
-    none within the alive timeout) and its first 4 KiB of output."""
-    channel = connection.open_session()
-    try:
-        channel.settimeout(connection.alive_timeout)
-        channel.exec_command(command)
-        if not channel.status_event.wait(connection.alive_timeout):
-            return None, b""
-        output = channel.recv(4096) if channel.recv_ready() else b""
-        return channel.exit_status, output
-    except (paramiko.SSHException, OSError):
-        return None, b""
-    finally:
-        channel.close()
-        connection.release()
-
-
 class SshProcess:
     """One linter running in a session channel."""
 
-    def __init__(self, connection: Connection, channel: paramiko.Channel, *, root: str) -> None:
+    def __init__(self, connection: Connection, channel: paramiko.Channel, *, root: str,
+                 root_hint: str) -> None:
         self._connection = connection
         self._channel = channel
         self._root = root
+        self._root_hint = root_hint
         self._fileno = channel.fileno()
-        self._killed = False
-        self._closed = False
+        self._killed = self._closed = self._interrupted = False
+        self._started = StartMarker()
 
     def fileno(self) -> int:
         return self._fileno
 
     def read(self) -> bytes:
-        return self._channel.recv(65536)
+        return self._started.read(lambda: self._channel.recv(65536))
 
-    def exited(self) -> bool:
-        """The exit status came (or the channel closed); the connection is checked."""
+    def exited(self) -> bool:  # the status came (or the channel closed); the connection checked
         self._connection.check_alive()
         return self._channel.status_event.is_set()
 
@@ -178,9 +179,9 @@ class SshProcess:
         status = self._status()
         if status == RunResult(ROOT_FAILED) and not self._root_is_there():
             raise ConnectFailed("root", f"{self._connection.endpoint.label} has no directory "
-                                f"{self._root} to run the linters in",
-                                hint="check the configured root (for Vagrant: is the synced folder "
-                                "mounted?)")
+                                f"{self._root} to run the linters in", hint=self._root_hint)
+        if status is not None and not self._interrupted:
+            self._started.check(status, self._connection.endpoint.label, self._connection.endpoint.user)
         if status is not None:
             return status
         if self._killed:
@@ -191,8 +192,7 @@ class SshProcess:
                             "reporting how the command ended", hint="see the output above")
 
     def _root_is_there(self) -> bool:
-        """``test -d ROOT`` on the target; when it cannot tell, assume so (the linter's own
-        status is then reported as it is)."""
+        """``test -d ROOT`` on the target; when it cannot tell, assume so (the status stands)."""
         status, _ = quick(self._connection, f"test -d {_quote_root(self._root)}")
         return status != 1
 
@@ -207,12 +207,12 @@ class SshProcess:
         return RunResult(code) if code >= 0 else None
 
     def idle(self) -> bool:
-        """Checks the connection (raising when it is lost); output is over once the exit
-        status has come, even if a background process still holds the remote pty."""
+        """Checks the connection; output is over once the exit status came (pty held or not)."""
         self._connection.check_alive()
         return self._status() is not None
 
     def interrupt(self) -> None:
+        self._interrupted = True
         with contextlib.suppress(Exception):
             self._channel.send(b"\x03")
 
@@ -232,13 +232,16 @@ class SshProcess:
         self._connection.release()
 
 
-def open_ssh_target(endpoint: Endpoint, context: Context, *, root: str, name: str = "ssh") -> SshTarget:
+def open_ssh_target(endpoint: Endpoint, context: Context, *, root: str, name: str = "ssh",
+                    **words: str) -> SshTarget:
     """Connect to ``endpoint`` with the context's timeouts; the target the Vagrant target
-    reuses too."""
+    reuses too (``words``: its own ``where``, ``path_hint`` and ``root_hint``)."""
     config = context.config
     connection = connect(endpoint, connect_timeout=config.connect_timeout,
-                         alive_timeout=config.alive_timeout, environ=context.env.environ)
-    target = SshTarget(connection, root=root, name=name, terminal=Terminal.of(context.env))
+                         alive_timeout=config.alive_timeout, environ=context.env.environ,
+                         note=lambda text: context.env.message(f"warning: {text}"))
+    target = SshTarget(connection, root=root, name=name, terminal=Terminal.of(context.env),
+                       **words)
     if root.startswith("~"):  # output names the expanded path: learn it (one channel, only then)
         status, output = quick(connection, f"cd -- {_quote_root(root)} && pwd -P")
         resolved = output.decode(errors="surrogateescape").strip()

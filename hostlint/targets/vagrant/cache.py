@@ -1,7 +1,9 @@
 """The cache of ``vagrant ssh-config``, one file per machine in the user cache dir, keyed on
 the machine record (its id, provider, the Vagrantfile, and the mtime of ``synced_folders``,
-which Vagrant rewrites on every ``up``/``reload`` — exactly when the forwarded port may
-move). A warm check reads it and runs no ``vagrant`` command."""
+which VirtualBox rewrites on every ``up``/``reload``; a new container or VM has a new id).
+Beside it, the guest's host key as the cold path saw it (``<entry>.known_hosts``): Vagrant's
+settings accept any key, so this pin is what a warm check trusts. A warm check reads both
+and runs no ``vagrant`` command."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import NamedTuple
 
 from hostlint.environment import user_cache_dir
 from hostlint.targets.vagrant.plan import Plan
@@ -30,33 +33,47 @@ def _record_key(plan: Plan) -> str | None:
     return plan.record.key(plan.project.vagrantfile) if plan.record is not None else None
 
 
-def cached_ssh_config(plan: Plan, environ: Mapping[str, str]) -> str | None:
-    """The cached ``vagrant ssh-config`` text, if the machine record has not changed."""
+class Cached(NamedTuple):
+    ssh_config: str
+    known_hosts: Path  # the guest's host key, pinned on the cold path
+
+
+def cached(plan: Plan, environ: Mapping[str, str]) -> Cached | None:
+    """The cached ``vagrant ssh-config`` text and pinned host key, if the machine record has
+    not changed."""
     key = _record_key(plan)
+    path = cache_file(plan, environ)
     try:
-        entry = json.loads(cache_file(plan, environ).read_text())
+        entry = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
     if key is None or not isinstance(entry, dict) or entry.get("key") != key:
         return None
-    text = entry.get("ssh_config")
-    return text if isinstance(text, str) else None
+    text, pin = entry.get("ssh_config"), path.with_suffix(".known_hosts")
+    return Cached(text, pin) if isinstance(text, str) and pin.is_file() else None
 
 
-def store(plan: Plan, environ: Mapping[str, str], text: str) -> None:
+def store(plan: Plan, environ: Mapping[str, str], text: str, known_hosts_line: str) -> None:
     key = _record_key(plan)
     if key is None:
         return
     path = cache_file(plan, environ)
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")  # created 0600
-        with os.fdopen(fd, "w") as f:
-            json.dump({"key": key, "project": str(plan.project.root), "machine": plan.machine,
-                       "ssh_config": text}, f)
-        os.replace(tmp, path)
+        _write_private(path.with_suffix(".known_hosts"), known_hosts_line + "\n")
+        _write_private(path, json.dumps({"key": key, "project": str(plan.project.root),
+                                         "machine": plan.machine, "ssh_config": text}))
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")  # created 0600
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
 
 
 def forget(plan: Plan, environ: Mapping[str, str]) -> None:
-    with contextlib.suppress(OSError):
-        cache_file(plan, environ).unlink()
+    path = cache_file(plan, environ)
+    for stale in (path, path.with_suffix(".known_hosts")):
+        with contextlib.suppress(OSError):
+            stale.unlink()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import tempfile
 from collections.abc import Iterator, Mapping
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from hostlint.environment import which
 from hostlint.errors import TargetUnavailable
@@ -65,27 +65,47 @@ def ask_ssh_config(plan: Plan, environ: Mapping[str, str]) -> str:
     raise unavailable(plan, environ, detail=detail[0] if detail else None)
 
 
-def state(plan: Plan, environ: Mapping[str, str]) -> str | None:
+class State(NamedTuple):
+    id: str  # `running`, `poweroff`, `stopped`, `not_created`, ...
+    words: str  # what `vagrant status` shows for it: `not created`
+
+
+def state(plan: Plan, environ: Mapping[str, str]) -> State | None:
     """``vagrant status --machine-readable``: the machine's state, or None if Vagrant fails."""
     client, errors = _vagrant(plan, environ)
     with errors:
         try:
-            statuses = client.status(vm_name=plan.machine)
+            output = client._run_vagrant_command(["status", "--machine-readable", plan.machine])
         except Exception:
             return None
-    for status in statuses:
-        if status.name == plan.machine:
-            return str(status.state)
-    return None
+    return parse_status(str(output), plan.machine)
+
+
+def parse_status(output: str, machine: str) -> State | None:
+    """The ``state`` and ``state-human-short`` lines of ``machine`` (``%!(VAGRANT_COMMA)``
+    decoded)."""
+    fields: dict[str, str] = {}
+    for line in output.splitlines():
+        parts = line.split(",", 3)
+        if len(parts) == 4 and parts[1] == machine:
+            fields.setdefault(parts[2], parts[3].replace("%!(VAGRANT_COMMA)", ","))
+    if not fields.get("state"):
+        return None
+    words = fields.get("state-human-short") or fields["state"].replace("_", " ")
+    return State(fields["state"], words)
+
+
+def not_running(plan: Plan, current: State, *, note: str = "") -> TargetUnavailable:
+    advice = ADVICE.get(current.id, "run `vagrant up`")
+    return TargetUnavailable(f"{plan.label} is {current.words}: {advice}{note}")
 
 
 def unavailable(plan: Plan, environ: Mapping[str, str], *, detail: str | None = None,
-                cause: TargetUnavailable | None = None) -> TargetUnavailable:
+                cause: TargetUnavailable | None = None, note: str = "") -> TargetUnavailable:
     """The one line explaining why the machine cannot be used."""
     current = state(plan, environ)
-    if current is not None and current != "running":
-        advice = ADVICE.get(current, "run `vagrant up`")
-        return TargetUnavailable(f"{plan.label} is {current}: {advice}")
+    if current is not None and current.id != "running":
+        return not_running(plan, current, note=note)
     if cause is not None:
         return cause
     return TargetUnavailable(f"vagrant could not give the ssh settings of {plan.label}"

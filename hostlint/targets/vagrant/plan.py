@@ -32,11 +32,11 @@ def plan(context: Context) -> Plan:
                          hint="run hostlint inside a Vagrant project, or choose another target")
     name = machine_name(project, context.config.vagrant.machine)
     record = project.machine(name)
+    if record is not None and not record.created:
+        record = None  # destroyed: its directory stays, empty
     if context.config.vagrant.root:
         root = context.config.vagrant.root
         source = f"{context.config.source.name} [tool.hostlint.vagrant] root"
-    elif record is not None:
-        root, source = guest_root(project, record, context.root)
     else:
-        root, source = "/vagrant", "default"
+        root, source = guest_root(project, record, context.root)
     return Plan(project, name, record, root, source)

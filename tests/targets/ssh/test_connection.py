@@ -12,7 +12,7 @@ import pytest
 
 from tests.ssh_helpers import accepted, popen_check, read_ready, ssh_repo
 from tests.sshd import ALIAS, SshServer
-from tests.utils import hostlint, linter, linters_config, make_repo, spans, stage, toml_string
+from tests.utils import barrier_config, hostlint, linter, linters_config, make_repo, spans, stage, toml_string
 
 
 def test_sshd_killed_mid_output_is_3_keeping_the_output(private: Callable[..., SshServer],
@@ -46,10 +46,9 @@ def test_a_frozen_target_is_lost_within_the_alive_timeout(private: Callable[...,
     assert "lost: no answer for 5 s" in errors and errors.count("\n") == 1
 
 
-def ssh_linters_repo(tmp_path: Path, log: Path, specs: dict[str, tuple[float, int, str]]) -> Path:
-    """A repository whose timed linters (tests/test_parallel.py) run over ssh, a.py staged."""
+def ssh_linters_repo(tmp_path: Path, config: str) -> Path:
+    """A repository whose linters (``config``: tests/utils.py) run over ssh, a.py staged."""
     root = tmp_path / "repo"
-    config = linters_config(log, specs)
     config = config.replace("[tool.hostlint]\n", "[tool.hostlint]\ntarget = \"ssh\"\n", 1)
     config += f'[tool.hostlint.ssh]\nhost = "{ALIAS}"\nroot = {toml_string(str(root))}\n'
     make_repo(root, config)
@@ -60,15 +59,12 @@ def ssh_linters_repo(tmp_path: Path, log: Path, specs: dict[str, tuple[float, in
 def test_several_linters_share_one_connection_and_overlap(private: Callable[..., SshServer],
                                                          tmp_path: Path) -> None:
     server = private()
-    log = tmp_path / "times.log"
-    root = ssh_linters_repo(tmp_path, log, {n: (1.5, 0, "*") for n in "abc"})
+    root = ssh_linters_repo(tmp_path, barrier_config(tmp_path / "started", "abc"))
     before = accepted(server)
     result = hostlint("check", cwd=root)
-    assert result.code == 0, result.stderr
-    times = spans(log)
-    assert max(start for start, _ in times.values()) < min(end for _, end in times.values())
+    assert result.code == 0, result.out  # each waited until all three had started
     for name in "abc":
-        assert f"--- {name} ---\n{name} line 0 files=a.py\n" in result.out
+        assert f"--- {name} ---\n{name} met 2 others files=a.py\n" in result.out
     assert accepted(server) - before == 1
 
 
@@ -77,7 +73,7 @@ def test_linters_beyond_max_sessions_wait_for_a_channel(private: Callable[..., S
                                                         tmp_path: Path) -> None:
     server = private(max_sessions=2)
     log = tmp_path / "times.log"
-    root = ssh_linters_repo(tmp_path, log, {n: (0.6, 0, "*") for n in "abcd"})
+    root = ssh_linters_repo(tmp_path, linters_config(log, {n: (0.6, 0, "*") for n in "abcd"}))
     result = hostlint("check", cwd=root)
     assert result.code == 0, result.stderr
     assert set(spans(log)) == set("abcd")

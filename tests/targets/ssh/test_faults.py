@@ -20,10 +20,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hostlint.config import command_name
 from hostlint.status import RunResult
 from hostlint.targets.base import GRACE_SECONDS, Invocation
 from hostlint.targets.ssh.endpoint import Endpoint
 from hostlint.targets.ssh.remote import SshTarget, remote_command
+from hostlint.targets.ssh.started import START
 from tests.ssh_helpers import connected, popen_check, read_ready, run_on, ssh_config, ssh_repo
 from tests.sshd import SshServer
 from tests.utils import (
@@ -170,7 +172,7 @@ def test_remote_command_undoes_output_flags_that_login_files_set(tmp_path: Path)
     finally:
         os.close(master)
     assert proc.wait(timeout=10) == 0
-    assert bytes(received) == PAYLOAD[:2000]
+    assert bytes(received) == START + PAYLOAD[:2000]
 
 
 # -- the command missing on the target ----------------------------------------------------------
@@ -186,8 +188,10 @@ def test_a_command_the_target_cannot_run_is_1_with_one_clear_line(
     root = ssh_repo(tmp_path, make_command(tmp_path), "a.py")
     result = hostlint("check", cwd=root)
     assert result.code == 1
-    line = (f"hostlint: default: {what} on the ssh target (exit {status}); check `command` and the "
-            "PATH of the target's login shell")
+    line = (f"hostlint: {command_name(make_command(tmp_path))}: {what} on ssh hostlint-test:{root} (exit "
+            f"{status}); check `command` and the PATH of the remote account's shell on "
+            "hostlint-test (sshd runs the command with `$SHELL -c`, not as a login shell: "
+            "~/.profile is not read)")
     lines = result.stderr.splitlines()
     assert lines.count(line) == 1, result.stderr
     assert sum(what in x for x in lines) == 1 and "Traceback" not in result.stderr
@@ -220,12 +224,14 @@ def test_a_second_sigint_exits_at_once_and_leaves_nothing_running_remotely(ssh_h
     remote_pid = read_ready(proc)
     assert remote_pid in processes_running(str(marker))
     assert len(processes_running(str(marker))) >= 2  # the linter and its child
-    started = time.monotonic()
     proc.send_signal(signal.SIGINT)
     wait_for_file(marker, GRACE_SECONDS)  # the first SIGINT reached the linter, which went on
+    started = time.monotonic()
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=10) == 130
     assert time.monotonic() - started < GRACE_SECONDS  # it did not wait out the grace period
+    assert proc.stderr is not None  # ...which ends by reporting "linters stopped"
+    assert b"linters stopped" not in proc.stderr.read()
     assert gone_within(remote_pid, 5)
     assert none_running_within(str(marker), 5)
 

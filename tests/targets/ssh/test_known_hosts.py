@@ -8,10 +8,11 @@ import os
 import subprocess
 from pathlib import Path
 
+from hostlint.keeper.identity import GLOBAL_KNOWN_HOSTS
 from hostlint.status import RunResult
 from hostlint.targets.base import Invocation
 from hostlint.targets.ssh.connect import connect
-from hostlint.targets.ssh.endpoint import GLOBAL_KNOWN_HOSTS, resolve
+from hostlint.targets.ssh.endpoint import resolve
 from hostlint.targets.ssh.remote import SshTarget
 from tests.ssh_helpers import marker_repo, run_on
 from tests.sshd import SshServer

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import shlex
 import signal
 import subprocess
 import time
@@ -18,11 +19,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hostlint.files import arguments
 from hostlint.status import RunResult
 from hostlint.targets.base import Invocation
 from hostlint.targets.ssh.connection import Connection
 from hostlint.targets.ssh.endpoint import resolve
 from hostlint.targets.ssh.remote import REMOTE_COMMAND_BYTES, SshTarget, remote_command
+from hostlint.targets.ssh.started import START
 from tests.ssh_helpers import connected, popen_check, read_ready, run_on, ssh_repo
 from tests.sshd import ALIAS, SshServer
 from tests.utils import (
@@ -31,6 +34,7 @@ from tests.utils import (
     NON_UTF8,
     PYTHON,
     alive,
+    assert_one_sigterm_stops,
     child_env,
     git,
     gone_within,
@@ -43,7 +47,6 @@ from tests.utils import (
     name_bytes,
     output_closed_command,
     run_detached,
-    sigterm_once_output_closed,
     stage,
     thirty_thousand_staged_each_linted_once,
     toml_string,
@@ -90,7 +93,7 @@ def test_hostile_names_arrive_over_ssh_as_one_argument_each(ssh_home: Path, tmp_
     pwned_before = (remote_home / "PWNED").exists()
     result = hostlint("check", cwd=root)
     assert result.code == 0, result.stderr
-    assert sorted(logged_args(log)) == sorted(names)
+    assert sorted(logged_args(log)) == sorted(arguments(names))  # "-x" as "./-x"
     assert not list(tmp_path.rglob("PWNED"))
     assert (remote_home / "PWNED").exists() == pwned_before
 
@@ -122,7 +125,7 @@ def test_remote_command_quotes_every_name_for_sh_and_bash(tmp_path: Path) -> Non
     for shell in ("/bin/sh", "/bin/bash"):
         proc = subprocess.run([shell, "-c", os.fsencode(command)], cwd="/", capture_output=True,
                               stdin=subprocess.DEVNULL, check=True)
-        assert proc.stdout == b"".join(os.fsencode(n) + b"\0" for n in names)
+        assert proc.stdout == START + b"".join(os.fsencode(n) + b"\0" for n in names)
     assert not list(tmp_path.rglob("PWNED")) and not Path("/PWNED").exists()
 
 
@@ -132,7 +135,7 @@ def test_remote_command_runs_in_the_quoted_root_with_stdin_at_end(tmp_path: Path
     command = remote_command(str(root), Invocation('pwd; cat; echo "$#"'))
     proc = subprocess.run(["/bin/sh", "-c", command], capture_output=True, input=b"stdin data",
                           check=True)
-    assert proc.stdout == f"{root}\n0\n".encode()
+    assert proc.stdout == START + f"{root}\n0\n".encode()
 
 
 def test_batches_keep_each_remote_command_under_64_kib() -> None:
@@ -205,13 +208,7 @@ def test_one_sigterm_stops_a_remote_linter_whose_output_is_closed(
     pidfile = tmp_path / "pid"
     root = ssh_repo(tmp_path, output_closed_command(pidfile, ignore_ctrl_c=ignore_ctrl_c), "a.py",
                     pass_filenames="false")
-    proc = popen_check(root)
-    try:
-        pid, seconds = sigterm_once_output_closed(proc, pidfile)
-        assert seconds < within
-        assert gone_within(pid, 2)
-    finally:
-        proc.kill()
+    assert_one_sigterm_stops(popen_check(root), pidfile, within)
 
 
 def test_a_check_over_ssh_started_with_1100_open_descriptors(ssh_home: Path, tmp_path: Path) -> None:
@@ -248,7 +245,7 @@ def test_a_root_under_the_remote_home_is_expanded_there(tmp_path: Path) -> None:
     command = remote_command("~/proj dir", Invocation("pwd"))
     proc = subprocess.run(["/bin/sh", "-c", command], capture_output=True, check=True,
                           env={**child_env(), "HOME": str(home)})
-    assert proc.stdout == f"{home}/proj dir\n".encode()
+    assert proc.stdout == START + f"{home}/proj dir\n".encode()
 
 
 def test_roots_include_the_normalised_form() -> None:
@@ -292,3 +289,17 @@ def test_a_root_under_the_remote_home_is_mapped_by_its_expanded_path(
     root = make_repo(tmp_path / "repo", config, staged=["a.py"])
     result = hostlint("check", cwd=root)
     assert (result.code, result.out) == (1, "pkg/x.py:3:1: E999\n"), result.stderr
+
+
+def test_a_name_passed_as_dot_slash_is_mapped_to_that_host_path(
+        tmp_path: Path, ssh_home: Path, sshd: SshServer) -> None:
+    """``-x.py`` reaches the linter as ``./-x.py``; a remote linter printing it under the root
+    (`/root/./-x.py:1:1`) shows `./-x.py:1:1`, a path relative to the repository on the host."""
+    remote = tmp_path / "guest" / "root"
+    remote.mkdir(parents=True)
+    script = """printf '%s/%s:1:1: E999\\n' "$(pwd -P)" "$1"; exit 1"""
+    config = linter_config(f"sh -c {shlex.quote(script)} sh", target='"ssh"')
+    config += f'[tool.hostlint.ssh]\nhost = "hostlint-test"\nroot = {toml_string(str(remote))}\n'
+    root = make_repo(tmp_path / "repo", config, staged=["-x.py"])
+    result = hostlint("check", cwd=root)
+    assert (result.code, result.out) == (1, "./-x.py:1:1: E999\n"), result.stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from hostlint.config import command_name
 from tests.ssh_helpers import ssh_config
 from tests.utils import PYTHON, hostlint, make_repo, stage, toml_string
 
@@ -21,3 +22,17 @@ def test_a_remote_death_by_signal_is_a_failure_naming_the_signal(ssh_home: Path,
     result = hostlint("check", cwd=root)
     assert result.code == 1
     assert re.search(r"killed\s+failed \(killed by SIGKILL\)", result.out), result.out
+
+
+def test_a_single_remote_linter_killed_by_a_signal_is_named_in_one_line(ssh_home: Path,
+                                                                        tmp_path: Path) -> None:
+    """kill -9 of the linter on the target: no shell is left to print "Killed", the session's
+    exit-signal is all there is."""
+    killer = f"{PYTHON} -c 'import os, signal; os.kill(os.getpid(), signal.SIGKILL)'"
+    root = make_repo(tmp_path / "repo", ssh_config(killer, root=tmp_path / "repo"))
+    stage(root, "a.py")
+    result = hostlint("check", cwd=root)
+    assert result.code == 1
+    lines = [line for line in result.stderr.splitlines()
+             if line.startswith(f"hostlint: {command_name(killer)}: killed by SIGKILL on ssh ")]
+    assert len(lines) == 1, result.stderr

@@ -1,0 +1,103 @@
+"""Which file holds hostlint's configuration, and its hostlint table: ``.hostlint.toml`` (the
+whole document) or ``pyproject.toml``'s ``[tool.hostlint]``. Parsed tables are cached keyed on
+the file's bytes, so a warm hook does not import the TOML parser."""
+
+from __future__ import annotations
+
+import marshal
+import os
+import sys
+import zlib
+from pathlib import Path
+from typing import Any
+
+from hostlint.errors import ConfigError
+from hostlint.fsutil import create_private
+
+#: The smallest configuration, shown wherever there is none (``check``, ``install``): the
+#: lines to paste, not a path into hostlint's repository that a pip user does not have.
+STARTER = (
+    "[tool.hostlint]\n"
+    'command = "ruff check"   # your lint command: it runs from the repository root, staged files appended\n'
+)
+STARTER_HINT = "add this to pyproject.toml (or the keys alone to .hostlint.toml):"
+STARTER_LINES = "".join(f"    {line}\n" for line in STARTER.splitlines()).rstrip("\n")
+
+
+def find(root: Path) -> tuple[Path, dict[str, Any]]:
+    """The config file that applies in ``root`` and its hostlint table."""
+    dotfile = root / ".hostlint.toml"
+    if dotfile.is_file():
+        return dotfile, _table(dotfile, whole=True)
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        table = _table(pyproject, whole=False)
+        if table is not None:
+            if not isinstance(table, dict):
+                raise ConfigError(f"{pyproject}: [tool.hostlint] must be a table")
+            return pyproject, table
+    raise ConfigError(f"no configuration in {root}", hint=STARTER_HINT, detail=STARTER_LINES)
+
+
+def _table(path: Path, *, whole: bool) -> Any:
+    """The hostlint table of a file: the whole document, or its ``[tool.hostlint]`` (None
+    when absent). Parsed tables are cached keyed on the file's very bytes (not its mtime:
+    a same-size rewrite with the mtime restored is read again), so a warm hook does not
+    import the TOML parser (a tenth of its start-up)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    key = (CACHE_VERSION, str(path), whole, data)
+    cache = _cache_file(path)
+    try:
+        cached_key, table = marshal.loads(cache.read_bytes())
+        if cached_key == key:
+            return table
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    document = _parse(path, data)
+    if whole:
+        table = document
+    else:
+        tool = document.get("tool")
+        table = tool.get("hostlint") if isinstance(tool, dict) else None
+    _store(cache, key, table)
+    return table
+
+
+CACHE_VERSION = 2
+
+
+def _cache_file(path: Path) -> Path:
+    from hostlint.environment import user_cache_dir
+
+    name = f"{zlib.crc32(os.fsencode(path)):08x}.marshal"
+    return user_cache_dir(os.environ) / "config" / name
+
+
+def _store(cache: Path, key: tuple[Any, ...], table: Any) -> None:
+    try:
+        data = marshal.dumps((key, table))  # ValueError for TOML dates: then no cache
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_name(f"{cache.name}.{os.getpid()}")
+        with create_private(partial) as f:
+            f.write(data)
+        os.replace(partial, cache)
+    except (OSError, ValueError):
+        pass
+
+
+def _parse(path: Path, data: bytes) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+    try:
+        return dict(tomllib.loads(data.decode()))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}", hint="fix the file's syntax "
+                          "(TOML files are UTF-8)") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: arrays or tables nested too deeply",
+                          hint="no hostlint setting nests more than two levels") from None

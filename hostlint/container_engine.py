@@ -1,0 +1,334 @@
+"""The container engine as detection and the container target see it: which CLI, which
+container is this repository's, and where the repository is inside it.
+
+Every engine call goes through the engine's own CLI (``docker`` or ``podman``), so
+``DOCKER_HOST``, docker contexts and podman connections apply exactly as they do for the
+user. Found containers are cached in the user cache dir keyed on the repository and the
+settings, so a warm check makes no engine call before its one ``exec``; the exec itself
+verifies the cache (a removed or recreated container fails it, and the target looks again
+once). Imported only when the repository has a devcontainer or compose file or a
+``[tool.hostlint.container]`` table: other projects pay nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+import os
+import subprocess
+import zlib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from hostlint.config import ContainerSettings
+from hostlint.environment import user_cache_dir, which
+from hostlint.errors import TargetUnavailable
+
+ENGINES = ("docker", "podman")
+DEVCONTAINER_FOLDER = "devcontainer.local_folder"
+DEVCONTAINER_CONFIG = "devcontainer.config_file"
+DEVCONTAINER_METADATA = "devcontainer.metadata"
+COMPOSE_DIR = "com.docker.compose.project.working_dir"
+COMPOSE_SERVICE = "com.docker.compose.service"
+CACHE_VERSION = 1
+
+
+class Container(NamedTuple):
+    """The repository's container, as found (or cached): everything an exec needs."""
+
+    engine: str  # path of the engine's CLI
+    id: str
+    name: str
+    running: bool
+    root: str | None  # the repository root inside; None when no mount reaches it
+    root_source: str
+    user: str | None  # None: the container's own user
+    workdir: str | None
+    how: str  # how it was found, for `hostlint detect`
+    fix: str  # the command that (re)starts it
+
+
+class EngineError(TargetUnavailable):
+    """The engine's CLI failed; ``reason`` is one of missing, daemon, permission, gone,
+    stopped, timeout, other."""
+
+    def __init__(self, message: str, *, reason: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.reason = reason
+
+
+def engine_path(settings: ContainerSettings, environ: Mapping[str, str]) -> str:
+    """The configured engine, else whichever of docker and podman is on PATH, docker first."""
+    names = (settings.engine,) if settings.engine else ENGINES
+    for name in names:
+        path = which(name, environ)
+        if path:
+            return path
+    raise EngineError(f"no container engine: {' or '.join(names)} is not on PATH",
+                      reason="missing", hint="install Docker or Podman, or choose another target")
+
+
+def run_engine(engine: str, args: Sequence[str], *, environ: Mapping[str, str],
+               timeout: float, container: str = "") -> bytes:
+    """One engine command, its stdout; an ``EngineError`` saying what to do when it fails."""
+    try:
+        proc = subprocess.run((engine, *args), stdin=subprocess.DEVNULL, capture_output=True,
+                              env=dict(environ), timeout=timeout, check=False)
+    except FileNotFoundError:
+        raise EngineError(f"{engine} is not installed", reason="missing",
+                          hint="install it, or set [tool.hostlint.container] engine") from None
+    except subprocess.TimeoutExpired:
+        raise EngineError(f"`{_name(engine)} {args[0]}` gave no answer within {timeout:g} s",
+                          reason="timeout", hint="is the engine's daemon hung? "
+                          f"try `{_name(engine)} info`") from None
+    if proc.returncode != 0:
+        raise engine_failure(engine, proc.stderr, container=container)
+    return proc.stdout
+
+
+def engine_failure(engine: str, stderr: bytes, *, container: str = "") -> EngineError:
+    """The engine's complaint (its stderr) as one line with the fix."""
+    text = stderr.decode(errors="replace").strip()
+    line = text.splitlines()[-1] if text else "no message"
+    lowered = text.lower()
+    name = _name(engine)
+    if "permission denied" in lowered and ".sock" in lowered:
+        return EngineError(f"no permission to use the {name} socket ({line})", reason="permission",
+                           hint="add yourself to the `docker` group (`sudo usermod -aG docker "
+                           "$USER`, then log in again), or use rootless Podman")
+    if "cannot connect" in lowered or "daemon running" in lowered or "connection refused" in lowered:
+        return EngineError(f"the {name} daemon is not answering ({line})", reason="daemon",
+                           hint=f"start it (`sudo systemctl start {name}`), or check DOCKER_HOST "
+                           "and the current context")
+    if "no such container" in lowered or "no such object" in lowered:
+        return EngineError(f"container {container or '?'} is gone ({line})", reason="gone")
+    if "not running" in lowered or "running containers" in lowered or "is paused" in lowered:
+        return EngineError(f"container {container or '?'} is not running ({line})",
+                           reason="stopped")
+    return EngineError(f"`{name}` failed: {line}", reason="other")
+
+
+def _name(engine: str) -> str:
+    return os.path.basename(engine)
+
+
+# ----------------------------------------------------------------------------------------
+# Finding the repository's container
+# ----------------------------------------------------------------------------------------
+
+def find(root: Path, settings: ContainerSettings, environ: Mapping[str, str], *,
+         timeout: float, devcontainer: bool) -> Container | None:
+    """Ask the engine for the configured or labelled container of this repository (running
+    ones first; devcontainer labels only when the repository has a devcontainer file), or
+    None; a running one is cached."""
+    engine = engine_path(settings, environ)
+    found = _query(engine, root, settings, environ, timeout, devcontainer)
+    if found is not None:
+        store(root, settings, environ, found)
+    return found
+
+
+def _query(engine: str, root: Path, settings: ContainerSettings, environ: Mapping[str, str],
+           timeout: float, devcontainer: bool) -> Container | None:
+    folders = repository_folders(root)
+    if settings.name:
+        data = inspect(engine, [settings.name], environ=environ, timeout=timeout,
+                       container=settings.name)
+        return _describe(engine, data[0], root, settings, how="configured name "
+                         f"{settings.name!r}", fix=f"{_name(engine)} start {settings.name}")
+    if settings.service:
+        ids = _labelled(engine, f"{COMPOSE_SERVICE}={settings.service}", environ, timeout)
+        for item in _best(inspect(engine, ids, environ=environ, timeout=timeout)):
+            folder = _labels(item).get(COMPOSE_DIR, "")
+            if _same_folder(folder, folders):
+                return _describe(engine, item, root, settings,
+                                 how=f"Compose labels: {COMPOSE_DIR}={folder}, service "
+                                 f"{settings.service!r}",
+                                 fix=f"{_name(engine)} compose up -d {settings.service}")
+    if devcontainer:
+        ids = _labelled(engine, DEVCONTAINER_FOLDER, environ, timeout)
+        for item in _best(inspect(engine, ids, environ=environ, timeout=timeout)):
+            labels = _labels(item)
+            folder = labels.get(DEVCONTAINER_FOLDER, "")
+            if _same_folder(folder, folders):
+                how = f"devcontainer labels: {DEVCONTAINER_FOLDER}={folder}"
+                if labels.get(DEVCONTAINER_CONFIG):
+                    how += f", {DEVCONTAINER_CONFIG}={labels[DEVCONTAINER_CONFIG]}"
+                return _describe(engine, item, root, settings, how=how,
+                                 fix="devcontainer up --workspace-folder .")
+    return None
+
+
+def _labelled(engine: str, label: str, environ: Mapping[str, str], timeout: float) -> list[str]:
+    out = run_engine(engine, ("ps", "-a", "-q", "--no-trunc", "--filter", f"label={label}"),
+                     environ=environ, timeout=timeout)
+    return out.decode().split()
+
+
+def inspect(engine: str, ids: Sequence[str], *, environ: Mapping[str, str], timeout: float,
+            container: str = "") -> list[dict[str, Any]]:
+    if not ids:
+        return []
+    out = run_engine(engine, ("container", "inspect", *ids), environ=environ, timeout=timeout,
+                     container=container)
+    import json  # only on a cold cache
+
+    data = json.loads(out)
+    return data if isinstance(data, list) else []
+
+
+def _best(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Running containers first, then the most recently created."""
+    items = sorted(items, key=lambda item: str(item.get("Created", "")), reverse=True)
+    return sorted(items, key=lambda item: not _running(item))
+
+
+def _running(item: dict[str, Any]) -> bool:
+    state = item.get("State")
+    return bool(state.get("Running")) if isinstance(state, dict) else False
+
+
+def _labels(item: dict[str, Any]) -> dict[str, str]:
+    config = item.get("Config") or {}
+    labels = config.get("Labels") if isinstance(config, dict) else None
+    return labels if isinstance(labels, dict) else {}
+
+
+def repository_folders(root: Path) -> tuple[str, ...]:
+    """The folders a label may name for this repository: its root and, for a linked
+    worktree, the main worktree's root (as written and resolved)."""
+    folders = [str(root), os.path.realpath(root)]
+    main = _main_worktree(root)
+    if main is not None:
+        folders += [str(main), os.path.realpath(main)]
+    return tuple(dict.fromkeys(folders))
+
+
+def _main_worktree(root: Path) -> Path | None:
+    """For a linked worktree (``.git`` is a file naming ``.git/worktrees/NAME``), the main
+    worktree's root; read from the files, without running git."""
+    try:
+        text = (root / ".git").read_text()
+    except (OSError, UnicodeDecodeError):
+        return None
+    gitdir = Path(root, text.removeprefix("gitdir:").strip())
+    try:
+        common = Path(gitdir, (gitdir / "commondir").read_text().strip())
+    except OSError:
+        return None
+    common = Path(os.path.normpath(common))
+    return common.parent if common.name == ".git" else None
+
+
+def _same_folder(folder: str, folders: tuple[str, ...]) -> bool:
+    return bool(folder) and (folder in folders or os.path.realpath(folder) in folders)
+
+
+def _describe(engine: str, item: dict[str, Any], root: Path, settings: ContainerSettings, *,
+              how: str, fix: str) -> Container:
+    mapped = (settings.root, "[tool.hostlint.container] root") if settings.root else \
+        root_inside(item.get("Mounts") or [], root)
+    labels = _labels(item)
+    user = settings.user or _remote_user(labels.get(DEVCONTAINER_METADATA))
+    return Container(
+        engine=engine, id=str(item.get("Id", "")), name=str(item.get("Name", "")).lstrip("/"),
+        running=_running(item), root=mapped[0] if mapped else None,
+        root_source=mapped[1] if mapped else "no bind mount of the repository",
+        user=user, workdir=settings.workdir, how=how, fix=fix,
+    )
+
+
+def root_inside(mounts: list[dict[str, Any]], root: Path) -> tuple[str, str] | None:
+    """The repository root inside the container, from the bind mount whose source is the
+    repository or the closest directory above it: (path inside, how it was found)."""
+    best: tuple[int, str, str] | None = None
+    for here in dict.fromkeys((str(root), os.path.realpath(root))):
+        for mount in mounts:
+            source, dest = str(mount.get("Source", "")), str(mount.get("Destination", ""))
+            if not source.startswith("/") or not dest.startswith("/"):
+                continue
+            inside = _under(here, source) or _under(here, os.path.realpath(source))
+            if inside is None or (best is not None and best[0] >= len(source)):
+                continue
+            path = dest.rstrip("/") + ("/" + inside if inside else "") or "/"
+            best = (len(source), path, f"bind mount {source} -> {dest}")
+    return (best[1], best[2]) if best else None
+
+
+def _under(path: str, top: str) -> str | None:
+    """``path`` relative to ``top`` when it is ``top`` or below it, else None."""
+    top = top.rstrip("/") or "/"
+    if path == top:
+        return ""
+    prefix = top if top.endswith("/") else top + "/"
+    return path[len(prefix):] if path.startswith(prefix) else None
+
+
+def _remote_user(metadata: str | None) -> str | None:
+    """``remoteUser`` from the devcontainer metadata label (a JSON list; the last wins)."""
+    if not metadata:
+        return None
+    import json
+
+    try:
+        entries = json.loads(metadata)
+    except ValueError:
+        return None
+    entries = entries if isinstance(entries, list) else [entries]
+    users = [e["remoteUser"] for e in entries if isinstance(e, dict)
+             and isinstance(e.get("remoteUser"), str)]
+    return users[-1] if users else None
+
+
+# ----------------------------------------------------------------------------------------
+# The cache
+# ----------------------------------------------------------------------------------------
+
+
+def _cache_key(root: Path, settings: ContainerSettings, environ: Mapping[str, str]) -> tuple[Any, ...]:
+    """The repository, the settings and which daemon the CLI talks to."""
+    daemon = tuple(environ.get(name) for name in ("DOCKER_HOST", "DOCKER_CONTEXT", "CONTAINER_HOST"))
+    return (CACHE_VERSION, os.fsdecode(root), tuple(settings), daemon)
+
+
+def _cache_file(root: Path, environ: Mapping[str, str]) -> Path:
+    name = f"{zlib.crc32(os.fsencode(root)):08x}.marshal"  # hashlib's import costs ~5 ms
+    return user_cache_dir(environ) / "container" / name
+
+
+def cached(root: Path, settings: ContainerSettings, environ: Mapping[str, str]) -> Container | None:
+    """The container a previous check found for these settings (not verified: the exec is).
+    Stored with marshal, not json: a warm hook imports nothing for it."""
+    try:
+        key, fields = marshal.loads(_cache_file(root, environ).read_bytes())
+        if key == _cache_key(root, settings, environ):
+            return Container(*fields)
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    return None
+
+
+def cache_path(root: Path, environ: Mapping[str, str]) -> Path:
+    return _cache_file(root, environ)
+
+
+def store(root: Path, settings: ContainerSettings, environ: Mapping[str, str],
+          found: Container) -> None:
+    """Cache a running container (0600 file in a 0700 directory, replaced atomically)."""
+    if not found.running or cached(root, settings, environ) == found:
+        return
+    path = _cache_file(root, environ)
+    partial = path.with_name(f"{path.name}.{os.getpid()}")
+    with contextlib.suppress(OSError, ValueError):
+        data = marshal.dumps((_cache_key(root, settings, environ), tuple(found)))
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(partial, path)
+
+
+def forget(root: Path, environ: Mapping[str, str]) -> None:
+    with contextlib.suppress(OSError):
+        _cache_file(root, environ).unlink()

@@ -1,0 +1,24 @@
+"""Files hostlint creates in places others may write to (``.git/hostlint``, the hooks
+directory, the user cache): created afresh, private, and never through a symbolic link."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import BinaryIO
+
+#: Create, or fail if anything (a file, a dangling or live symlink) is at the name already.
+_NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def create_private(path: Path, mode: int = 0o600) -> BinaryIO:
+    """A new file at ``path`` open for writing, ``mode`` 0600. Something already at that
+    name (a crashed run's leftover, or a symlink someone planted) is unlinked — the link
+    itself, never what it points to — and creation is tried once more; ``OSError`` if
+    that fails too."""
+    try:
+        fd = os.open(path, _NEW, mode)
+    except FileExistsError:
+        os.unlink(path)
+        fd = os.open(path, _NEW, mode)
+    return os.fdopen(fd, "wb")

@@ -1,0 +1,105 @@
+"""``ContainerTarget``: the ``docker exec -t`` command line of a run, batching, and the
+one re-lookup of a cached container that failed its exec."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+
+from hostlint.container_engine import Container, EngineError, engine_failure, find, forget
+from hostlint.detect import container_files, has_devcontainer
+from hostlint.files import local_arg_limit, local_cost
+from hostlint.targets.base import Context, Invocation, Process, split
+from hostlint.targets.container.process import ContainerProcess
+from hostlint.targets.container.script import DEFAULT_TERM, encode, is_utf8, wrapper
+from hostlint.targets.posix import PUT_SCRIPT, stdin_prefix, take_script
+
+
+class ContainerTarget:
+    """Linters in one container: one ``exec`` per run. ``start`` is thread-safe."""
+
+    def __init__(self, container: Container, context: Context, *, cached: bool) -> None:
+        assert container.root is not None
+        self.container = container
+        self.context = context
+        self.cached = cached  # not verified yet: a failing exec may look again, once
+        self.root = container.root
+        self.roots: tuple[str, ...] = tuple(dict.fromkeys((self.root, os.path.normpath(self.root))))
+        self.name = f"container {container.name}"
+        self.where = f"{self.name}:{self.root}"
+        self.path_hint = (f"the PATH in {self.name} (the image's environment: `{container.engine} "
+                          "exec` reads no shell profile)")
+        self._lock = threading.Lock()
+
+    def exec_argv(self, invocation: Invocation) -> list[str]:
+        c = self.container
+        env = self.context.env
+        term = (env.environ.get("TERM") if env.is_tty else None) or DEFAULT_TERM
+        names = list(invocation.files)
+        if c.workdir:  # the command starts elsewhere: names must not depend on it
+            names = [os.path.join(self.root, name) for name in names]
+        encoded = not all(map(is_utf8, names))
+        argv = [c.engine, "exec", "-t", "-w", c.workdir or self.root, "-e", f"TERM={term}"]
+        for name, value in invocation.environ:
+            argv += ["-e", f"{name}={value}"]
+        if c.user:
+            argv += ["-u", c.user]
+        return [*argv, c.id, "sh", "-c", wrapper(invocation.command, encoded=encoded),
+                "hostlint", *(map(encode, names) if encoded else names)]
+
+    def batches(self, invocation: Invocation) -> list[Invocation]:
+        fixed = sum(map(local_cost, self.exec_argv(Invocation(invocation.command))))
+        encoded = not all(map(is_utf8, invocation.files))
+        cost = (lambda n: local_cost(encode(n))) if encoded else local_cost
+        # The same argv reaches the container's exec, beside the container's environment.
+        limit = local_arg_limit(dict(self.context.env.environ)) - 64 * 1024
+        return split(invocation, limit=max(limit, 4096), fixed=fixed, cost=cost)
+
+    def start(self, invocation: Invocation) -> Process:
+        if invocation.stdin:  # from a file put there first: stdin of `exec -t` is the pty
+            stdin = self.put_file(invocation.stdin)
+            invocation = invocation._replace(command=stdin_prefix(stdin) + invocation.command,
+                                             stdin=b"")
+        return ContainerProcess(self, invocation)
+
+    def put_file(self, data: bytes) -> str:
+        return os.fsdecode(self._exec_io(PUT_SCRIPT, data))
+
+    def take_file(self, path: str) -> bytes:
+        return self._exec_io(take_script(path))
+
+    def _exec_io(self, script: str, data: bytes = b"") -> bytes:
+        """``exec -i`` without a pty: ``data`` on the script's stdin, its stdout back."""
+        c = self.container
+        argv = [c.engine, "exec", "-i", *(["-u", c.user] if c.user else []), c.id, "sh", "-c", script]
+        try:
+            proc = subprocess.run(argv, input=data, capture_output=True, check=False,
+                                  env=dict(self.context.env.environ),
+                                  timeout=self.context.config.alive_timeout)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise EngineError(f"`{os.path.basename(c.engine)} exec` failed: {exc}",
+                              reason="other", hint="check the container and the engine") from None
+        if proc.returncode != 0:
+            raise engine_failure(c.engine, proc.stderr, container=c.name)
+        return proc.stdout
+
+    def refind(self, failed: Container) -> Container | None:
+        """After a cached container failed its exec: look again, once per check."""
+        with self._lock:
+            if self.container.id == failed.id and self.cached:
+                self.cached = False
+                context = self.context
+                forget(context.root, context.env.environ)
+                found = find(context.root, context.config.container, context.env.environ,
+                             timeout=context.config.connect_timeout,
+                             devcontainer=has_devcontainer(container_files(context.root)))
+                if found is not None and found.running and found.root is not None:
+                    self.container = found
+                    self.root = found.root
+            return self.container if self.container.id != failed.id else None
+
+    def close(self) -> None:
+        pass
+
+
