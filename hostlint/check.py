@@ -12,15 +12,15 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import BinaryIO, NamedTuple
+from typing import NamedTuple
 
 from hostlint import config as config_mod
 from hostlint import detect, files, git, last_log, notices, stages, staging, targets
 from hostlint.config import Config, Linter
-from hostlint.environment import Environment
+from hostlint.environment import Environment, linters_at_once
 from hostlint.errors import Interrupted, TargetUnavailable, UsageError, exit_status
 from hostlint.status import ExitCode, RunResult, exit_code
-from hostlint.stream import Held, Sink, close, output_stack
+from hostlint.stream import Held, Sink, close, output_stack, spill_warning
 from hostlint.targets.base import Cancel, Invocation, Target, run
 
 #: A held block stays in memory up to this size, then spills to a temporary file.
@@ -81,7 +81,7 @@ def check(env: Environment, options: CheckOptions) -> int:
     timer = Timer()
     repo = git.locate(env.cwd)
     staging.recover(repo.root, repo.common_dir, env)  # before anything else
-    with last_log.written(repo.common_dir, _ON_FORCED_EXIT) as log:
+    with last_log.written(repo.common_dir, _ON_FORCED_EXIT, env.message) as log:
         try:
             return _check(env, options, repo, log, timer)
         except BaseException as exc:  # the log says how this run ended, not an older run
@@ -91,7 +91,7 @@ def check(env: Environment, options: CheckOptions) -> int:
             raise
 
 
-def _check(env: Environment, options: CheckOptions, repo: git.Repo, log: BinaryIO,
+def _check(env: Environment, options: CheckOptions, repo: git.Repo, log: last_log.LastLog,
            timer: Timer) -> int:
     config = config_mod.apply_overrides(
         config_mod.load(repo.root), target=options.target, advisory=options.advisory,
@@ -131,7 +131,7 @@ def _check(env: Environment, options: CheckOptions, repo: git.Repo, log: BinaryI
         env.message(notices.where(len(linted), len(running) if several else None, target.where))
     try:
         with stages.message_on(target, stage) as message:
-            out = output_stack(env.stdout, log, color=color,
+            out = output_stack(env, log, color=color,
                                roots=target.roots if options.map_paths else ())
             for job in jobs:  # the message file's path on the target is the last argument
                 if message is not None and job.linter.pass_filenames:
@@ -154,8 +154,8 @@ def _check(env: Environment, options: CheckOptions, repo: git.Repo, log: BinaryI
     if any(not job.result.ok for job in jobs):
         if config.advisory and code == ExitCode.OK:
             env.message("advisory: linters reported problems; the commit is not blocked")
-        if not env.is_tty:
-            env.message(f"full output in {repo.common_dir / last_log.PATH}")
+        if not env.is_tty and not log.failed:
+            env.message(f"full output in {log.path}")
     return code
 
 
@@ -277,14 +277,15 @@ def run_jobs(target: Target, jobs: list[Job], out: Sink, limit: int | None, env:
                 env.message(f"{job.linter.name}: skipped ({job.skipped})")
     cancel = Cancel()
     finished: queue.Queue[tuple[Job, BaseException | None]] = queue.Queue()
-    slots = threading.BoundedSemaphore(limit or len(jobs))
+    slots = threading.BoundedSemaphore(limit or linters_at_once(len(jobs)))
+    spill_failed = spill_warning(env.message)
 
     def work(job: Job) -> None:
         error: BaseException | None = None
         try:
             with slots:
                 if not cancel.is_set():
-                    _run_job(target, job, cancel, None if grouped else out)
+                    _run_job(target, job, cancel, None if grouped else out, spill_failed)
         except BaseException as exc:  # handed to the main thread
             error = exc
         finished.put((job, error))
@@ -328,11 +329,12 @@ def _join(threads: list[threading.Thread]) -> Interrupted | None:
     return interrupted
 
 
-def _run_job(target: Target, job: Job, cancel: Cancel, out: Sink | None) -> None:
+def _run_job(target: Target, job: Job, cancel: Cancel, out: Sink | None,
+             spill_failed: Callable[[OSError], None]) -> None:
     started = time.monotonic()
     sink: Sink
     if out is None:
-        job.block = Held(HOLD_IN_MEMORY)
+        job.block = Held(HOLD_IN_MEMORY, spill_failed)
         sink = job.block
     else:
         sink = out

@@ -35,6 +35,18 @@ def verbose_from(environ: Mapping[str, str]) -> bool:
     return environ.get("HOSTLINT_VERBOSE", "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
+def linters_at_once(count: int) -> int:
+    """How many of ``count`` linters may run at once with no ``jobs`` cap: all of them, as
+    far as the descriptor limit holds them (each needs a pty or a channel: three descriptors
+    at most while it starts; 64 kept for the rest)."""
+    if count <= 64:
+        return count
+    import resource  # only for that many linters
+
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return count if soft == resource.RLIM_INFINITY else max(1, min(count, (soft - 64) // 3))
+
+
 def terminal_size(default: tuple[int, int] = (120, 40)) -> tuple[int, int]:
     """(columns, rows) of the host terminal on stdout or stderr, else ``default`` (also when
     the terminal reports a size of 0, as a fresh pty does)."""
@@ -90,9 +102,18 @@ class Environment:
         return bool(self.stdout_isatty)
 
     def message(self, text: str) -> None:
-        """One of hostlint's own lines, on stderr."""
-        self.stderr.write(f"hostlint: {text}\n")
-        self.stderr.flush()
+        """One of hostlint's own lines, on stderr (a stderr that cannot be written, a full
+        disk or a closed pipe, is let go: it changes no result)."""
+        try:
+            self.stderr.write(f"hostlint: {text}\n")
+            self.stderr.flush()
+        except (OSError, ValueError):
+            _to_devnull(self.stderr)
+
+    def lose_stdout(self) -> None:
+        """stdout cannot be written: point its descriptor at /dev/null, so that nothing else
+        fails on it (the interpreter's last flush of what it still buffers included)."""
+        _to_devnull(self.stdout)
 
     def debug(self, text: str) -> None:
         if self.verbose:
@@ -112,3 +133,15 @@ class Environment:
                 return True
             return self.is_tty
         return mode == "always"
+
+
+def _to_devnull(stream: BinaryIO | TextIO) -> None:
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError):  # not a real file (tests write into memory)
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, fd)
+    finally:
+        os.close(null)

@@ -21,6 +21,7 @@ from tests.utils import (
     NON_UTF8,
     PYTHON,
     alive,
+    assert_one_sigterm_stops,
     child_env,
     git,
     gone_within,
@@ -32,6 +33,7 @@ from tests.utils import (
     logged_runs,
     make_repo,
     name_bytes,
+    output_closed_command,
     run_detached,
     stage,
     thirty_thousand_staged_each_linted_once,
@@ -232,6 +234,21 @@ def test_second_interrupt_exits_at_once(tmp_path: Path) -> None:
     log = root / ".git" / "hostlint"
     assert b"cleaning up after SIGINT" in (log / "last.log").read_bytes()
     assert not list(log.glob("*.partial"))
+
+
+@pytest.mark.parametrize("ignore_ctrl_c, within", [(False, 1.0), (True, 3.0)])
+def test_one_sigterm_stops_a_linter_whose_output_is_closed(tmp_path: Path, ignore_ctrl_c: bool,
+                                                           within: float) -> None:
+    """After the end of the output hostlint waits for the linter's exit: a signal still
+    stops it (a linter ignoring Ctrl-C is killed after the grace period)."""
+    pidfile = tmp_path / "pid"
+    root = make_repo(tmp_path / "repo", linter_config(
+        output_closed_command(pidfile, ignore_ctrl_c=ignore_ctrl_c), pass_filenames="false"))
+    stage(root, "a.py")
+    proc = subprocess.Popen(hostlint_argv("check"), cwd=root, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=child_env(),
+                            start_new_session=True)
+    assert_one_sigterm_stops(proc, pidfile, within)
 
 
 def test_linter_killed_by_a_signal_is_a_failure(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ clients truncate or hide hook output; off a terminal, a failure's last line name
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 from tests.utils import git, hostlint, linter, linter_config, make_repo
@@ -56,6 +57,25 @@ def test_in_a_linked_worktree_the_log_lands_in_the_common_dir(tmp_path: Path) ->
     common = root / ".git" / "hostlint" / "last.log"
     assert common.read_text() == "b.py:1:1: E999 something is wrong\n"
     assert result.stderr.splitlines()[-1] == f"hostlint: full output in {common}"
+
+
+def test_partial_logs_of_dead_runs_are_swept_and_a_running_ones_kept(tmp_path: Path) -> None:
+    root = _repo(tmp_path, "echo ok")
+    where = root / ".git" / "hostlint"
+    where.mkdir()
+    ended = subprocess.Popen(["true"])
+    ended.wait()  # a pid whose process has exited
+    dead = where / f"last.log.{ended.pid}.partial"
+    dead.write_bytes(b"cut short")
+    running = subprocess.Popen(["sleep", "60"])  # stands for a check running in another worktree
+    try:
+        live = where / f"last.log.{running.pid}.partial"
+        live.write_bytes(b"in progress")
+        assert hostlint("check", cwd=root).code == 0
+        assert not dead.exists() and live.read_bytes() == b"in progress"
+    finally:
+        running.kill()
+        running.wait()
 
 
 def test_a_planted_symlink_at_the_partial_log_is_not_written_through(tmp_path: Path) -> None:

@@ -27,13 +27,14 @@ PACKAGE = Path(hostlint.__file__).parent
 #: Bottom to top; a module may import its own layer and the layers below. Names are relative
 #: to ``hostlint``; ``""`` is the package itself, ``x.*`` every module of package ``x``.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("", "errors", "status", "environment", "fsutil"),
+    ("", "errors", "status", "environment", "fsutil", "poll"),
     ("config", "config_file", "git", "files", "vagrant_record", "patch", "staging", "container_engine",
      "keeper.identity", "keeper.protocol", "keeper.lock"),  # warm connections: no paramiko
     ("detect", "stream", "notices", "last_log"),
+    ("targets.cancel",),
     ("targets.base", "targets.posix"),
     ("keeper", "keeper.client"),  # a warm connection's target, which the SSH target tries first
-    ("targets.local", "targets.ssh", "targets.ssh.*", "targets.container",
+    ("targets.local", "targets.watchdog", "targets.ssh", "targets.ssh.*", "targets.container",
      "targets.container.*"),
     ("keeper.server",),  # the daemon holding an SSH connection
     ("targets.vagrant", "targets.vagrant.*"),  # an SSH target built from Vagrant's settings

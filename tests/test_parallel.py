@@ -15,11 +15,13 @@ from tests.utils import (
     barrier_config,
     child_env,
     hostlint,
+    hostlint_argv,
     linter,
     linters_config,
     make_repo,
     spans,
     toml_string,
+    with_descriptors,
 )
 
 
@@ -132,3 +134,19 @@ def test_unknown_linter_name_is_exit_2(tmp_path: Path) -> None:
     assert result.code == 2 and "no linter named 'nope'" in result.stderr
 
 
+
+
+@pytest.mark.timeout(180)
+def test_hundreds_of_linters_with_no_jobs_cap_under_a_small_descriptor_limit(tmp_path: Path) -> None:
+    """With no ``jobs`` cap, as many run at once as the descriptor limit holds (a pty each),
+    not more: 300 linters alive for a second under a soft limit of 256 descriptors."""
+    config = "[tool.hostlint]\npass_filenames = false\n" + "".join(
+        f"[tool.hostlint.linters.l{i}]\ncommand = \"sleep 1; echo {i}\"\n" for i in range(300))
+    root = staged_repo(tmp_path, config, "a.py")
+    proc = subprocess.run(with_descriptors(hostlint_argv("check"), limit=256), cwd=root,
+                          capture_output=True, stdin=subprocess.DEVNULL, env=child_env(),
+                          timeout=150, check=False)
+    assert (proc.returncode, proc.stderr) == (0, b"")
+    shown = proc.stdout.decode().split("--- summary ---\n")
+    assert sorted(int(line) for line in shown[0].splitlines() if line.isdigit()) == list(range(300))
+    assert len(shown[1].splitlines()) == 300

@@ -26,6 +26,7 @@ from tests.utils import (
     logged_args,
     make_repo,
     run_detached,
+    with_descriptors,
 )
 
 RED, BOLD_GREEN, RESET = b"\x1b[31m", b"\x1b[1;32m", b"\x1b[0m"
@@ -41,9 +42,14 @@ def _bytes_repo(tmp_path: Path, payload: bytes, chunk: int = 4096) -> Path:
     return make_repo(tmp_path / "repo", linter_config(command), staged=["a.py"])
 
 
+#: The ESC of ``bytes(range(256))`` (before 0x1c) starts no sequence: removed, as every escape
+#: but colours.
+COLOURED = PAYLOAD.replace(b"\x1b\x1c", b"\x1c", 1)
+
+
 @pytest.mark.parametrize("color, expected", [
-    ("always", PAYLOAD),
-    ("never", PAYLOAD.replace(RED, b"").replace(BOLD_GREEN, b"").replace(RESET, b"")),
+    ("always", COLOURED),
+    ("never", COLOURED.replace(RED, b"").replace(BOLD_GREEN, b"").replace(RESET, b"")),
 ])
 def test_every_byte_arrives_unchanged(tmp_path: Path, color: str, expected: bytes) -> None:
     root = _bytes_repo(tmp_path, PAYLOAD)
@@ -226,6 +232,34 @@ def test_unicode_names_in_nfc_and_nfd_arrive_byte_for_byte(args_root: tuple[Path
                    check=True)
     assert hostlint("check", cwd=root).code == 0
     assert sorted(os.fsencode(n) for n in logged_args(log)) == sorted(os.fsencode(n) for n in names)
+
+
+def test_a_check_started_with_1100_open_descriptors(tmp_path: Path) -> None:
+    """Every descriptor hostlint opens (the pty, the cancel pipe) is numbered past 1024,
+    where ``select()`` cannot go."""
+    root = make_repo(tmp_path / "repo", linter_config("echo fine"), staged=["a.py"])
+    proc = subprocess.run(with_descriptors(hostlint_argv("check"), hold=1100), cwd=root,
+                          capture_output=True, stdin=subprocess.DEVNULL, env=child_env(),
+                          timeout=60, check=False)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, b"fine a.py\n", b"")
+
+
+#: What a hostile or careless target may print: a clipboard write (OSC 52), a window title,
+#: clear screen and a terminal reset, between coloured text and a progress bar's moves.
+ESCAPES = (b"\x1b]52;c;ZWNobyBwd25lZA==\x07\x1b]0;title\x1b\\\x1b[2J\x1b[H\x1bc" + RED + b"E1"
+           + RESET + b" 50%\r\x1b[1A\x1b[2K100%\n")
+
+
+@pytest.mark.parametrize("tty, shown", [
+    (True, RED + b"E1" + RESET + b" 50%\r\x1b[1A\x1b[2K100%\n"),  # colour on: colours and moves
+    (False, b"E1 50%\r100%\n"),  # colour off: no escape sequence at all
+])
+def test_terminal_escapes_from_the_target_never_reach_the_terminal_or_last_log(
+        tmp_path: Path, tty: bool, shown: bytes) -> None:
+    root = _bytes_repo(tmp_path, ESCAPES)
+    result = hostlint("check", cwd=root, tty=tty)
+    assert (result.code, result.stdout) == (0, shown)
+    assert (root / ".git" / "hostlint" / "last.log").read_bytes() == b"E1 50%\r100%\n"
 
 
 def _hook_commit(root: Path, out: Path) -> int:

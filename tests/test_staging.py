@@ -21,6 +21,7 @@ from hostlint.files import arguments
 from tests.sshd import ALIAS
 from tests.utils import (
     child_env,
+    full_filesystem,
     git,
     hostlint,
     hostlint_argv,
@@ -374,6 +375,24 @@ def test_a_symlinked_save_directory_is_refused_before_anything_changes(tmp_path:
     assert "cannot save the unstaged changes" in result.stderr
     assert (root / "a.py").read_bytes() == b"fixed\n"
     assert list((tmp_path / "elsewhere").glob("unstaged-*")) == []
+
+
+def test_unstaged_changes_that_cannot_be_saved_on_a_full_disk_are_exit_2(tmp_path: Path) -> None:
+    """The saved patch is not a side output: without it the staged content cannot be linted,
+    so a full disk there stops the check before anything changes (and never lints the work
+    tree instead)."""
+    root = grep_repo(tmp_path)
+    write(root, "a.py", b"bad\n")
+    add(root, "a.py")
+    write(root, "a.py", b"fixed\n")
+    with full_filesystem(root / ".git" / "hostlint"):
+        result = hostlint("check", cwd=root)
+    assert result.code == 2
+    warning, error = result.stderr.splitlines()  # last.log, on the same disk, says so first
+    assert warning.startswith("hostlint: warning: cannot write ") and "last.log" in warning
+    assert error.startswith("hostlint: cannot save the unstaged changes in ")
+    assert "No space left on device" in error
+    assert (root / "a.py").read_bytes() == b"fixed\n"
 
 
 # --- every exit path, and acceptance 3: kill -9 at each stage ----------------------------------

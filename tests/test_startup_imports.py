@@ -30,8 +30,9 @@ def test_a_local_check_never_imports_paramiko(tmp_path: Path, args: tuple[str, .
 
 #: Modules the hook and local checks load: none of them may import the remote targets.
 LOCAL_PATH = ("__main__.py", "check.py", "config.py", "detect.py", "environment.py", "errors.py",
-              "files.py", "fsutil.py", "git.py", "stages.py", "status.py", "stream.py",
-              "targets/__init__.py", "targets/base.py", "targets/local.py", "vagrant_record.py")
+              "files.py", "fsutil.py", "git.py", "last_log.py", "poll.py", "stages.py", "status.py",
+              "stream.py", "targets/__init__.py", "targets/base.py", "targets/cancel.py",
+              "targets/local.py", "targets/watchdog.py", "vagrant_record.py")
 #: Packages and modules only a remote target loads (with everything under them).
 REMOTE_ONLY = ("paramiko", "vagrant", "hostlint.targets.ssh", "hostlint.targets.vagrant")
 

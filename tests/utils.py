@@ -3,16 +3,20 @@ repositories, hostile file names, and readers of what the test linters (tests/li
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from hypothesis import strategies as st
 
 from hostlint.cli import main
@@ -121,6 +125,29 @@ def eventually(condition: Callable[[], bool], seconds: float) -> bool:
 def gone_within(pid: int, seconds: float) -> bool:
     """Bounded wait for the kernel to reap a process that was told to end."""
     return eventually(lambda: not alive(pid), seconds)
+
+
+def processes_running(token: str) -> list[int]:
+    """PIDs whose command line contains ``token`` (live ones, zombies excluded)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            cmdline = Path(f"/proc/{name}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if token.encode() in cmdline and alive(int(name)):
+            found.append(int(name))
+    return found
+
+
+def none_running_within(token: str, seconds: float) -> bool:
+    return eventually(lambda: not processes_running(token), seconds)
+
+
+def wait_for_file(path: Path, seconds: float) -> None:
+    assert eventually(path.exists, seconds), f"{path} did not appear within {seconds} s"
 
 
 def linter_config(command: str, **keys: str) -> str:
@@ -261,3 +288,72 @@ def snapshot(root: Path) -> Snapshot:
 def saved_patches(root: Path) -> list[Path]:
     """The unstaged changes hostlint holds aside in this repository."""
     return sorted((root / ".git" / "hostlint").glob("unstaged-*.patch"))
+
+
+@contextmanager
+def full_filesystem(where: Path, *, leave: int = 0) -> Iterator[Path]:
+    """A 64 KiB tmpfs mounted on the directory ``where`` (created), filled up to its last
+    ``leave`` bytes (a filesystem that fills up while hostlint writes); unmounted afterwards.
+    Skips the test when this process may not mount (not root, no CAP_SYS_ADMIN)."""
+    where.mkdir(parents=True, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,mode=0755", "tmpfs",
+                              str(where)], capture_output=True, text=True, check=False)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
+    try:
+        with open(where / "filler", "wb", buffering=0) as filler:
+            with contextlib.suppress(OSError):  # ENOSPC: the filesystem is full
+                while True:
+                    filler.write(b"\0" * 4096)
+            filler.truncate(filler.tell() - leave)
+        yield where
+    finally:
+        if subprocess.run(["umount", str(where)], check=False).returncode != 0:
+            subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def output_closed_command(pidfile: Path, *, ignore_ctrl_c: bool = False) -> str:
+    """A linter that closes its output at once and runs on (``exec cmd >/dev/null 2>&1``):
+    it writes its pid to ``pidfile``, then sleeps 600 s (ignoring SIGINT if asked). Run it
+    with ``pass_filenames = false``."""
+    trap = "trap '' INT; " if ignore_ctrl_c else ""
+    return f"exec >/dev/null 2>&1; {trap}echo $$ > {shlex.quote(str(pidfile))}; exec sleep 600"
+
+
+def assert_one_sigterm_stops(proc: subprocess.Popen[bytes], pidfile: Path, within: float) -> None:
+    """Once the linter of ``output_closed_command`` runs, one SIGTERM to hostlint (``proc``):
+    it exits 143 within ``within`` seconds and the linter is gone. ``proc`` is killed
+    afterwards whatever happened."""
+    try:
+        assert eventually(lambda: pidfile.exists() and pidfile.read_text().strip() != "", 30)
+        pid = int(pidfile.read_text())
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 143
+        assert time.monotonic() - started < within
+        assert gone_within(pid, 2)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def with_descriptors(argv: Sequence[str], *, hold: int = 0, limit: int | None = None) -> list[str]:
+    """``argv`` started with ``hold`` more descriptors open (on /dev/null, from 3 up, so every
+    descriptor it opens is numbered above ``hold``) and its soft RLIMIT_NOFILE set to
+    ``limit`` (by default raised to ``hold + 1024`` if lower). Skips the test when the hard
+    limit is too low."""
+    import resource
+
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    wanted = limit or hold + 1024
+    if hard != resource.RLIM_INFINITY and hard < wanted:
+        pytest.skip(f"RLIMIT_NOFILE hard limit {hard} is below {wanted}")
+    script = ("import os, resource, sys\n"
+              "hold, wanted, exact = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3] == 'exact'\n"
+              "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+              "if exact or (soft != resource.RLIM_INFINITY and soft < wanted):\n"
+              "    resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))\n"
+              "for _ in range(hold):\n"
+              "    os.set_inheritable(os.open(os.devnull, os.O_RDONLY), True)\n"
+              "os.execv(sys.argv[4], sys.argv[4:])\n")
+    return [PYTHON, "-c", script, str(hold), str(wanted), "exact" if limit else "raise", *argv]

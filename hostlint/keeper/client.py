@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
-import select
 import shlex
 import socket
 import subprocess
@@ -27,6 +26,7 @@ from hostlint.errors import ConnectFailed
 from hostlint.keeper import protocol
 from hostlint.keeper.identity import Settings, key, socket_path
 from hostlint.keeper.lock import locked, peer_uid
+from hostlint.poll import readable
 from hostlint.status import RunResult
 from hostlint.targets.base import Invocation, Process, split
 from hostlint.targets.posix import put_by_run, take_by_run
@@ -113,8 +113,7 @@ def spawn(settings: Settings, path: Path, *, persist: float, environ: Mapping[st
         proc.stdin.write(marshal.dumps(start))
     proc.wait()  # the middle process: it exits as soon as the keeper is forked
     with proc.stdout:
-        ready, _, _ = select.select([proc.stdout], [], [], START_SECONDS)
-        return bool(ready) and proc.stdout.readline() == b"ready\n"
+        return bool(readable([proc.stdout], START_SECONDS)) and proc.stdout.readline() == b"ready\n"
 
 
 def _log_file(environ: Mapping[str, str]) -> int:
@@ -311,12 +310,15 @@ class KeeperProcess:
     def read(self) -> bytes:
         return os.read(self._read_fd, 65536)
 
+    def exited(self) -> bool:
+        """The status (or an error) came: the thread reading the keeper's frames is done."""
+        return not self._thread.is_alive()
+
     def wait(self) -> RunResult:
         """The status; output not read by now is dropped (as a closed channel drops it)."""
         os.set_blocking(self._read_fd, False)
         while self._thread.is_alive():
-            ready, _, _ = select.select([self._read_fd], [], [], 0.5)
-            if ready:
+            if readable([self._read_fd], 0.5):
                 with contextlib.suppress(OSError):
                     os.read(self._read_fd, 65536)
             elif self._thread.is_alive():

@@ -15,7 +15,6 @@ import contextlib
 import json
 import marshal
 import os
-import select
 import signal
 import socket
 import sys
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from hostlint.keeper import protocol
 from hostlint.keeper.identity import Settings
 from hostlint.keeper.lock import locked, peer_uid
+from hostlint.poll import readable
 
 if TYPE_CHECKING:
     from hostlint.targets.ssh.connection import Connection
@@ -110,8 +110,7 @@ class Keeper:
     def serve(self) -> None:
         threading.Thread(target=self.connect, daemon=True).start()
         while not self.stopping.is_set():
-            ready, _, _ = select.select([self.listener], [], [], TICK)
-            if ready:
+            if readable([self.listener], TICK):
                 self.accept()
             elif self.should_end():
                 break
@@ -256,8 +255,8 @@ class Run:
         quiet second (whatever the client sent) the target's liveness, as ``pump`` checks it."""
         heard = time.monotonic()
         while True:
-            ready, _, _ = select.select([process.fileno(), self.conn], [], [], TICK)
-            if self.conn in ready and not self._client(process):
+            ready = readable([process.fileno(), self.conn], TICK)
+            if self.conn.fileno() in ready and not self._client(process):
                 process.kill()
                 return
             if process.fileno() in ready:
@@ -266,6 +265,9 @@ class Run:
                 if data:
                     self.conn.sendall(protocol.frame(protocol.DATA, data))
                     continue
+                if not self._exited(process):
+                    process.kill()
+                    return
                 self._status(process.wait())
                 return
             if time.monotonic() - heard >= TICK:
@@ -273,6 +275,16 @@ class Run:
                 if process.idle():
                     self._status(process.wait())
                     return
+
+    def _exited(self, process: Any) -> bool:
+        """After the end of the output, wait for the exit still hearing the client (a linter
+        may close its output and run on; Ctrl-C must reach it); False if the client went."""
+        from hostlint.targets.base import wait_exit
+
+        while not wait_exit(process, cancel=self.conn.fileno()):
+            if not self._client(process):
+                return False
+        return True
 
     def _client(self, process: Any) -> bool:
         """Act on what the client sent; False when it has gone."""

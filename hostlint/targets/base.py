@@ -10,18 +10,16 @@ sink, wait for the status, and on cancellation interrupt, drain, then kill — c
 
 from __future__ import annotations
 
-import contextlib
-import os
-import select
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from hostlint.files import partition
+from hostlint.poll import readable
 from hostlint.status import RunResult
 from hostlint.stream import Sink
+from hostlint.targets.cancel import Cancel
 
 if TYPE_CHECKING:
     from hostlint.config import Config
@@ -51,6 +49,10 @@ class Process(Protocol):
 
     def read(self) -> bytes:
         """The next chunk of output; ``b""`` once all output has been read."""
+        ...
+
+    def exited(self) -> bool:
+        """True once the linter has ended: ``wait`` will not block (remote: as ``idle``)."""
         ...
 
     def wait(self) -> RunResult:
@@ -139,47 +141,6 @@ class TargetModule(Protocol):
         ...
 
 
-class Cancel:
-    """A cancellation flag that ``select`` can wait on (a pipe), shared by every run."""
-
-    def __init__(self) -> None:
-        self._r, self._w = os.pipe()
-        self._set = threading.Event()
-        self._lock = threading.Lock()
-        self._live: set[Process] = set()
-
-    def fileno(self) -> int:
-        return self._r
-
-    def is_set(self) -> bool:
-        return self._set.is_set()
-
-    def set(self) -> None:
-        if not self._set.is_set():
-            self._set.set()
-            os.write(self._w, b"x")
-
-    def track(self, process: Process) -> None:
-        with self._lock:
-            self._live.add(process)
-
-    def untrack(self, process: Process) -> None:
-        with self._lock:
-            self._live.discard(process)
-
-    def kill_all(self) -> None:
-        """Second Ctrl-C: stop every running linter at once."""
-        with self._lock:
-            live = list(self._live)
-        for process in live:
-            with contextlib.suppress(Exception):  # best effort on the way out
-                process.kill()
-
-    def close(self) -> None:
-        os.close(self._r)
-        os.close(self._w)
-
-
 def run(target: Target, invocation: Invocation, sink: Sink, cancel: Cancel) -> RunResult:
     """Start one invocation on ``target`` and pump its output into ``sink``."""
     process = target.start(invocation)
@@ -192,7 +153,9 @@ def run(target: Target, invocation: Invocation, sink: Sink, cancel: Cancel) -> R
 
 
 def pump(process: Process, sink: Sink, cancel: Cancel, *, tick: float = 1.0) -> RunResult:
-    if read_output(process, sink, cancel=cancel.fileno(), tick=tick):
+    """Read to the output's end, wait for the exit, both cancellable (``exec cmd >/dev/null``)."""
+    if (read_output(process, sink, cancel=cancel.fileno(), tick=tick)
+            and wait_exit(process, cancel=cancel.fileno())):
         return process.wait()
     return _stop(process, sink)
 
@@ -200,7 +163,8 @@ def pump(process: Process, sink: Sink, cancel: Cancel, *, tick: float = 1.0) -> 
 def _stop(process: Process, sink: Sink) -> RunResult:
     """Interrupt, keep the output that still arrives for a grace period, then kill."""
     process.interrupt()
-    if not read_output(process, sink, deadline=time.monotonic() + GRACE_SECONDS):
+    deadline = time.monotonic() + GRACE_SECONDS
+    if not (read_output(process, sink, deadline=deadline) and wait_exit(process, deadline=deadline)):
         process.kill()
     return process.wait()
 
@@ -209,19 +173,21 @@ def read_output(process: Process, sink: Sink, *, cancel: int | None = None, tick
                 deadline: float | None = None) -> bool:
     """The read loop, written once (invoke's ``Runner.read_proc_output``): read until a read
     returns empty, write and flush each chunk. True when the output is over (that empty read,
-    or without a ``deadline``, ``process.idle()`` after a quiet ``tick``); False when
+    or without a ``deadline``, ``process.idle()`` after a quiet ``tick``, and then nothing
+    more to read: output may land between the quiet tick and ``idle``); False when
     ``cancel`` became readable or the ``deadline`` passed."""
-    fds = [process.fileno()] if cancel is None else [process.fileno(), cancel]
+    fds, idle = (process.fileno(), cancel), False
     while True:
-        wait = tick if deadline is None else deadline - time.monotonic()
-        if wait <= 0:
+        wait = 0.0 if idle else tick if deadline is None else deadline - time.monotonic()
+        if wait <= 0 and not idle:
             return False
-        ready, _, _ = select.select(fds, [], [], wait)
+        ready = readable(fds, wait)
         if cancel is not None and cancel in ready:
             return False
         if not ready:
-            if deadline is None and process.idle():
+            if idle:
                 return True
+            idle = deadline is None and process.idle()  # then one more look, without waiting
             continue
         data = process.read()
         if not data:
@@ -230,17 +196,27 @@ def read_output(process: Process, sink: Sink, *, cancel: int | None = None, tick
         sink.flush()
 
 
-def split(
-    invocation: Invocation, *, limit: int, fixed: int, cost: Callable[[str], int]
-) -> list[Invocation]:
+def wait_exit(process: Process, *, cancel: int | None = None, deadline: float | None = None) -> bool:
+    """After the end of the output, wait for the linter's exit: True when it came, False when
+    ``cancel`` became readable or the ``deadline`` passed first. Polled from 1 ms up to 50 ms
+    (a process offers no descriptor for its exit; most exit as their output ends)."""
+    pause = 0.001
+    while not process.exited():
+        wait = pause if deadline is None else min(pause, deadline - time.monotonic())
+        if wait <= 0 or readable([cancel], wait):
+            return False
+        pause = min(pause * 2, 0.05)
+    return True
+
+
+def split(invocation: Invocation, *, limit: int, fixed: int,
+          cost: Callable[[str], int]) -> list[Invocation]:
     """Helper for ``Target.batches``: the same command over each batch of files."""
     if not invocation.files:
         return [invocation]
-    return [
-        invocation._replace(files=tuple(batch))
-        for batch in partition(invocation.files, limit=limit, fixed=fixed, cost=cost)
-    ]
+    return [invocation._replace(files=tuple(batch))
+            for batch in partition(invocation.files, limit=limit, fixed=fixed, cost=cost)]
 
 
 __all__ = ["Cancel", "Context", "Invocation", "Process", "Target", "TargetModule", "pump",
-           "read_output", "run", "split"]
+           "read_output", "run", "split", "wait_exit"]

@@ -19,6 +19,7 @@ from hostlint.environment import terminal_size
 from hostlint.files import local_arg_limit, local_cost
 from hostlint.status import RunResult
 from hostlint.targets.base import Context, Invocation, Process, split
+from hostlint.targets.watchdog import Watchdog
 
 SHELL = "/bin/sh"
 
@@ -123,7 +124,8 @@ def _stdin(data: bytes) -> int:
 class PtyProcess:
     """One local linter: its own session and process group, stdin the invocation's bytes
     then end-of-file, stdout and stderr the pty's slave (or ``stderr``: the container target
-    keeps the engine CLI's own complaints apart from the linter's output)."""
+    keeps the engine CLI's own complaints apart from the linter's output); watched, so that
+    it does not outlive hostlint."""
 
     def __init__(self, argv: list[str], *, cwd: Path, environ: Mapping[str, str],
                  stdin: bytes = b"", stderr: int | None = None) -> None:
@@ -145,6 +147,7 @@ class PtyProcess:
             os.close(slave)
             if source >= 0:
                 os.close(source)
+        Watchdog.tell(f"+{self._proc.pid}")
         self._eof = False
 
     def fileno(self) -> int:
@@ -161,6 +164,9 @@ class PtyProcess:
             data = b""
         self._eof = not data
         return data
+
+    def exited(self) -> bool:
+        return self._proc.poll() is not None
 
     def wait(self) -> RunResult:
         code = self._proc.wait()
@@ -196,6 +202,7 @@ class PtyProcess:
         if self._proc.poll() is None:
             self.kill()
             self._proc.wait()
+        Watchdog.tell(f"-{self._proc.pid}")
         os.close(self._master)
 
 

@@ -22,6 +22,7 @@ from tests.ssh_helpers import accepted, popen_check, read_ready, ssh_config
 from tests.sshd import SshdFactory, SshServer
 from tests.utils import (
     alive,
+    assert_one_sigterm_stops,
     child_env,
     eventually,
     gone_within,
@@ -29,6 +30,7 @@ from tests.utils import (
     hostlint_argv,
     linter,
     make_repo,
+    output_closed_command,
 )
 
 
@@ -138,6 +140,17 @@ def test_a_signal_stops_the_remote_linter_through_the_keeper(
     assert gone_within(remote_pid, 2)
     assert proc.stderr is not None and b"interrupted" in proc.stderr.read()
     assert is_keeper(keeper_pid(places))  # the keeper serves on
+
+
+@pytest.mark.parametrize("ignore_ctrl_c, within", [(False, 1.5), (True, 3.0)])
+def test_one_sigterm_stops_a_linter_whose_output_is_closed_through_the_keeper(
+        server: SshServer, tmp_path: Path, ignore_ctrl_c: bool, within: float) -> None:
+    """The keeper too waits for the exit after the end of the output hearing the client."""
+    pidfile = tmp_path / "pid"
+    root = repo(tmp_path, output_closed_command(pidfile, ignore_ctrl_c=ignore_ctrl_c),
+                pass_filenames="false")
+    warm_up(root)
+    assert_one_sigterm_stops(popen_check(root), pidfile, within)
 
 
 @pytest.mark.timeout(60)

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import select
 import subprocess
 import time
 from typing import Protocol
 
 from hostlint.container_engine import Container, EngineError, engine_failure, store
 from hostlint.errors import TargetUnavailable
+from hostlint.poll import readable
 from hostlint.status import RunResult
 from hostlint.targets.base import Context, Invocation
 from hostlint.targets.container.script import MARK
@@ -82,7 +82,7 @@ class ContainerProcess:
         return head  # not our marker (no sh?): passed on as it is
 
     def _ready(self, timeout: float) -> None:
-        if not select.select([self._local.fileno()], [], [], timeout)[0]:
+        if not readable([self._local.fileno()], timeout):
             raise self._timeout()
 
     def _timeout(self) -> EngineError:
@@ -122,6 +122,9 @@ class ContainerProcess:
             failure.hint = (f"the container has no directory {c.workdir or c.root}: check "
                             "[tool.hostlint.container] root / workdir")
         return failure
+
+    def exited(self) -> bool:
+        return self._local.exited()
 
     def wait(self) -> RunResult:
         if self._pid is None:

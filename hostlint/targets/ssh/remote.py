@@ -1,6 +1,5 @@
-"""The remote run (fabric's ``runners.Remote``): the one quoted remote command, the
-``SshTarget`` (one session channel with a pty per run, all over one connection) and the
-``SshProcess`` of one linter."""
+"""The remote run (fabric's ``runners.Remote``): the one quoted remote command, ``SshTarget``
+(a session channel with a pty per run, all over one connection), ``SshProcess`` (one linter)."""
 
 from __future__ import annotations
 
@@ -170,6 +169,10 @@ class SshProcess:
     def read(self) -> bytes:
         return self._started.read(lambda: self._channel.recv(65536))
 
+    def exited(self) -> bool:  # the status came (or the channel closed); the connection checked
+        self._connection.check_alive()
+        return self._channel.status_event.is_set()
+
     def wait(self) -> RunResult:
         while not self._channel.status_event.wait(0.5):
             self._connection.check_alive()
@@ -189,8 +192,7 @@ class SshProcess:
                             "reporting how the command ended", hint="see the output above")
 
     def _root_is_there(self) -> bool:
-        """``test -d ROOT`` on the target; when it cannot tell, assume so (the linter's own
-        status is then reported as it is)."""
+        """``test -d ROOT`` on the target; when it cannot tell, assume so (the status stands)."""
         status, _ = quick(self._connection, f"test -d {_quote_root(self._root)}")
         return status != 1
 
@@ -205,8 +207,7 @@ class SshProcess:
         return RunResult(code) if code >= 0 else None
 
     def idle(self) -> bool:
-        """Checks the connection (raising when it is lost); output is over once the exit
-        status has come, even if a background process still holds the remote pty."""
+        """Checks the connection; output is over once the exit status came (pty held or not)."""
         self._connection.check_alive()
         return self._status() is not None
 

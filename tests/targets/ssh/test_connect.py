@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +16,15 @@ import pytest
 
 from tests.ssh_helpers import accepted, marker_repo, popen_check, ssh_repo
 from tests.sshd import ALIAS, SshServer
-from tests.utils import PYTHON, eventually, gone_within, hostlint
+from tests.utils import (
+    PYTHON,
+    child_env,
+    eventually,
+    gone_within,
+    hostlint,
+    hostlint_argv,
+    with_descriptors,
+)
 
 
 def test_closed_port_is_3_within_the_timeout(ssh_home: Path, tmp_path: Path) -> None:
@@ -96,6 +105,22 @@ def test_proxies_reach_the_host_through_another(private: Callable[..., SshServer
     assert result.code == 0, result.stderr
     assert marker.exists()
     assert accepted(server) - before == 2  # the jump (or -W) connection, then the target through it
+
+
+def test_a_proxy_command_with_1100_inherited_descriptors(private: Callable[..., SshServer],
+                                                         tmp_path: Path) -> None:
+    """paramiko's own ProxyCommand class waits with ``select()``: past descriptor 1,023 that
+    was exit 3 ("did not answer as an SSH server"). The ProxyCommand runs over a socket pair."""
+    server = private()
+    home = Path(os.environ["HOME"])
+    proxied_home(server, home, f"ProxyCommand ssh -F {home / '.ssh' / 'config'} -W %h:%p {ALIAS}")
+    marker = tmp_path / "ran"
+    root = ssh_repo(tmp_path, f"touch {marker}", "a.py", host="via", persist="0")
+    proc = subprocess.run(with_descriptors(hostlint_argv("check"), hold=1100), cwd=root,
+                          capture_output=True, stdin=subprocess.DEVNULL, env=child_env(),
+                          timeout=60, check=False)
+    assert (proc.returncode, proc.stderr) == (0, b"")
+    assert marker.exists()
 
 
 #: A ProxyCommand that relays stdin/stdout to ``%h %p`` (no netcat needed).

@@ -32,40 +32,44 @@ from tests.utils import (
     Result,
     alive,
     child_env,
-    eventually,
     gone_within,
     hostlint,
     hostlint_argv,
     linter,
     make_repo,
+    none_running_within,
+    processes_running,
     stage,
+    wait_for_file,
 )
 
 # -- the bytes a linter writes ---------------------------------------------------------------
 
 RED, BOLD_GREEN, RESET, SGR0 = b"\x1b[31m", b"\x1b[1;32m", b"\x1b[0m", b"\x1b(B"
-#: (bytes, is a colour sequence): all 256 byte values, invalid UTF-8, progress-bar ``\r``s,
-#: the linter's own ``\r\n``, colours (sgr0's ``ESC ( B`` too), a 1 MB last line without
-#: a newline.
+#: (bytes, kind): all 256 byte values (the ESC among them, before 0x1c, starts no sequence:
+#: a stray ESC), invalid UTF-8, progress-bar ``\r``s, the linter's own ``\r\n``, colours
+#: (sgr0's ``ESC ( B`` too), a 1 MB last line without a newline.
 PARTS = (
-    (bytes(range(256)), False),
-    (b"\ninvalid utf-8: \xff\xfe\xc3\x28 \xed\xa0\x80 \xe2\x82\n", False),
-    (b"progress 10%\rprogress 20%\rdone\n", False),
-    (RED, True), (b"red", False), (RESET, True),
-    (BOLD_GREEN, True), (b"ok", False), (RESET, True), (SGR0, True),
-    (b"\ttab\x08\x08back\r\n", False),
-    (b"L" * 1_000_000, False),
+    (bytes(range(0x1b)), "text"), (b"\x1b", "stray"), (bytes(range(0x1c, 256)), "text"),
+    (b"\ninvalid utf-8: \xff\xfe\xc3\x28 \xed\xa0\x80 \xe2\x82\n", "text"),
+    (b"progress 10%\rprogress 20%\rdone\n", "text"),
+    (RED, "colour"), (b"red", "text"), (RESET, "colour"),
+    (BOLD_GREEN, "colour"), (b"ok", "text"), (RESET, "colour"), (SGR0, "colour"),
+    (b"\ttab\x08\x08back\r\n", "text"),
+    (b"L" * 1_000_000, "text"),
 )
 PAYLOAD = b"".join(data for data, _ in PARTS)
-UNCOLOURED = b"".join(data for data, colour in PARTS if not colour)
-#: What hostlint strips (stream.py's definition, restated): SGR and ``ESC ( B``.
+#: What arrives with colour on (the stray ESC removed, as every escape but colours) and off.
+COLOURED = b"".join(data for data, kind in PARTS if kind != "stray")
+UNCOLOURED = b"".join(data for data, kind in PARTS if kind == "text")
+#: What hostlint keeps with colour on (stream.py's definition, restated): SGR, ``ESC ( B``.
 SGR = re.compile(rb"\x1b\[[0-9;:]*m|\x1b\(B")
 
 
 def test_the_payload_holds_what_it_claims() -> None:
     assert set(PAYLOAD) == set(range(256))
-    assert not SGR.search(UNCOLOURED)  # only the colour parts are colour sequences
-    assert SGR.sub(b"", PAYLOAD) == UNCOLOURED
+    assert b"\x1b" not in UNCOLOURED  # only the colour parts and the stray ESC are escapes
+    assert SGR.sub(b"", COLOURED) == UNCOLOURED
     assert not PAYLOAD.endswith(b"\n") and b"\rprogress" in PAYLOAD
 
 
@@ -87,8 +91,8 @@ def check_to_files(root: Path, *args: str, timeout: float = 60) -> Result:
 
 @pytest.mark.timeout(90)
 @pytest.mark.parametrize("color, chunk, expected", [
-    ("always", 65536, PAYLOAD),
-    ("always", 7, PAYLOAD),
+    ("always", 65536, COLOURED),
+    ("always", 7, COLOURED),
     ("never", 7, UNCOLOURED),  # 7-byte writes cut escape sequences between reads
 ])
 def test_every_byte_arrives_unchanged_over_ssh(ssh_home: Path, tmp_path: Path, color: str, chunk: int,
@@ -154,8 +158,10 @@ def test_remote_command_undoes_output_flags_that_login_files_set(tmp_path: Path)
                             env=child_env(), start_new_session=True)
     os.close(slave)
     received = bytearray()
+    readable = select.poll()
+    readable.register(master, select.POLLIN)
     try:
-        while select.select([master], [], [], 10)[0]:
+        while readable.poll(10_000):
             try:
                 chunk = os.read(master, 65536)
             except OSError:  # EIO: every writer has closed the pty
@@ -204,29 +210,6 @@ def test_sighup_stops_the_remote_linter_and_is_129(ssh_home: Path, tmp_path: Pat
     assert gone_within(remote_pid, 2)
     assert proc.stderr is not None
     assert proc.stderr.read().decode() == "hostlint: interrupted (SIGHUP): linters stopped\n"
-
-
-def processes_running(token: str) -> list[int]:
-    """PIDs whose command line contains ``token`` (live ones, zombies excluded)."""
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            cmdline = Path(f"/proc/{name}/cmdline").read_bytes()
-        except OSError:
-            continue
-        if token.encode() in cmdline and alive(int(name)):
-            found.append(int(name))
-    return found
-
-
-def none_running_within(token: str, seconds: float) -> bool:
-    return eventually(lambda: not processes_running(token), seconds)
-
-
-def wait_for_file(path: Path, seconds: float) -> None:
-    assert eventually(path.exists, seconds), f"{path} did not appear within {seconds} s"
 
 
 @pytest.mark.timeout(30)

@@ -34,6 +34,7 @@ from tests.utils import (
     NON_UTF8,
     PYTHON,
     alive,
+    assert_one_sigterm_stops,
     child_env,
     git,
     gone_within,
@@ -44,10 +45,12 @@ from tests.utils import (
     logged_args,
     make_repo,
     name_bytes,
+    output_closed_command,
     run_detached,
     stage,
     thirty_thousand_staged_each_linted_once,
     toml_string,
+    with_descriptors,
 )
 
 CHILD_LINES = [f"child {c} line {n}" for c in range(3) for n in range(2)]
@@ -197,6 +200,23 @@ def test_interrupt_stops_the_remote_linter(ssh_home: Path, tmp_path: Path, signu
     assert time.monotonic() - started < 2
     assert gone_within(remote_pid, 2)
     assert proc.stderr is not None and b"interrupted" in proc.stderr.read()
+
+
+@pytest.mark.parametrize("ignore_ctrl_c, within", [(False, 1.5), (True, 3.0)])
+def test_one_sigterm_stops_a_remote_linter_whose_output_is_closed(
+        ssh_home: Path, tmp_path: Path, ignore_ctrl_c: bool, within: float) -> None:
+    pidfile = tmp_path / "pid"
+    root = ssh_repo(tmp_path, output_closed_command(pidfile, ignore_ctrl_c=ignore_ctrl_c), "a.py",
+                    pass_filenames="false")
+    assert_one_sigterm_stops(popen_check(root), pidfile, within)
+
+
+def test_a_check_over_ssh_started_with_1100_open_descriptors(ssh_home: Path, tmp_path: Path) -> None:
+    root = ssh_repo(tmp_path, "echo fine", "a.py")
+    proc = subprocess.run(with_descriptors(hostlint_argv("check"), hold=1100), cwd=root,
+                          capture_output=True, stdin=subprocess.DEVNULL, env=child_env(),
+                          timeout=60, check=False)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, b"fine a.py\n", b"")
 
 
 def test_a_linter_ignoring_ctrl_c_is_ended_by_closing_its_channel(ssh_home: Path, tmp_path: Path) -> None:

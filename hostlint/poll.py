@@ -1,0 +1,23 @@
+"""Waiting for descriptors with ``poll``, never ``select``: ``select`` fails past descriptor
+1,024, which a hook reaches with many inherited descriptors or many linters at once."""
+
+from __future__ import annotations
+
+import math
+import select
+from collections.abc import Iterable
+from typing import Protocol
+
+
+class HasFileno(Protocol):
+    def fileno(self) -> int: ...
+
+
+def readable(fds: Iterable[int | HasFileno | None], seconds: float | None) -> list[int]:
+    """The descriptors of ``fds`` (None: left out) readable or hung up within ``seconds``
+    (None: no limit)."""
+    poller = select.poll()
+    for fd in [fd for fd in fds if fd is not None]:
+        poller.register(fd, select.POLLIN)
+    timeout = None if seconds is None else math.ceil(max(seconds, 0) * 1000)
+    return [fd for fd, _ in poller.poll(timeout)]
