@@ -1,13 +1,14 @@
 """The container engine as detection and the container target see it: which CLI, which
 container is this repository's, and where the repository is inside it.
 
-Every engine call goes through the engine's own CLI (``docker`` or ``podman``), so
-``DOCKER_HOST``, docker contexts and podman connections apply exactly as they do for the
-user. Found containers are cached in the user cache dir keyed on the repository and the
-settings, so a warm check makes no engine call before its one ``exec``; the exec itself
-verifies the cache (a removed or recreated container fails it, and the target looks again
-once). Imported only when the repository has a devcontainer or compose file or a
-``[tool.hostlint.container]`` table: other projects pay nothing.
+Engine calls go through ``engine_transport`` (the engine's CLI, or docker's Engine API when
+the CLI would use a local Unix socket), so ``DOCKER_HOST``, docker contexts and podman
+connections apply exactly as they do for the user. Found containers are cached in the
+user cache dir keyed on the repository and the settings, so a warm check makes no engine
+call before its one ``exec``; the exec itself verifies the cache (a removed or recreated
+container fails it, and the target looks again once). Imported only when the repository
+has a devcontainer or compose file or a ``[tool.hostlint.container]`` table: other
+projects pay nothing.
 """
 
 from __future__ import annotations
@@ -15,17 +16,15 @@ from __future__ import annotations
 import contextlib
 import marshal
 import os
-import subprocess
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from hostlint.config import ContainerSettings
-from hostlint.environment import user_cache_dir, which
-from hostlint.errors import TargetUnavailable
+from hostlint.engine_transport import ApiTransport, CliTransport, engine_name, engine_path, transport
+from hostlint.environment import user_cache_dir
 
-ENGINES = ("docker", "podman")
 DEVCONTAINER_FOLDER = "devcontainer.local_folder"
 DEVCONTAINER_CONFIG = "devcontainer.config_file"
 DEVCONTAINER_METADATA = "devcontainer.metadata"
@@ -49,70 +48,6 @@ class Container(NamedTuple):
     fix: str  # the command that (re)starts it
 
 
-class EngineError(TargetUnavailable):
-    """The engine's CLI failed; ``reason`` is one of missing, daemon, permission, gone,
-    stopped, timeout, other."""
-
-    def __init__(self, message: str, *, reason: str, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.reason = reason
-
-
-def engine_path(settings: ContainerSettings, environ: Mapping[str, str]) -> str:
-    """The configured engine, else whichever of docker and podman is on PATH, docker first."""
-    names = (settings.engine,) if settings.engine else ENGINES
-    for name in names:
-        path = which(name, environ)
-        if path:
-            return path
-    raise EngineError(f"no container engine: {' or '.join(names)} is not on PATH",
-                      reason="missing", hint="install Docker or Podman, or choose another target")
-
-
-def run_engine(engine: str, args: Sequence[str], *, environ: Mapping[str, str],
-               timeout: float, container: str = "") -> bytes:
-    """One engine command, its stdout; an ``EngineError`` saying what to do when it fails."""
-    try:
-        proc = subprocess.run((engine, *args), stdin=subprocess.DEVNULL, capture_output=True,
-                              env=dict(environ), timeout=timeout, check=False)
-    except FileNotFoundError:
-        raise EngineError(f"{engine} is not installed", reason="missing",
-                          hint="install it, or set [tool.hostlint.container] engine") from None
-    except subprocess.TimeoutExpired:
-        raise EngineError(f"`{_name(engine)} {args[0]}` gave no answer within {timeout:g} s",
-                          reason="timeout", hint="is the engine's daemon hung? "
-                          f"try `{_name(engine)} info`") from None
-    if proc.returncode != 0:
-        raise engine_failure(engine, proc.stderr, container=container)
-    return proc.stdout
-
-
-def engine_failure(engine: str, stderr: bytes, *, container: str = "") -> EngineError:
-    """The engine's complaint (its stderr) as one line with the fix."""
-    text = stderr.decode(errors="replace").strip()
-    line = text.splitlines()[-1] if text else "no message"
-    lowered = text.lower()
-    name = _name(engine)
-    if "permission denied" in lowered and ".sock" in lowered:
-        return EngineError(f"no permission to use the {name} socket ({line})", reason="permission",
-                           hint="add yourself to the `docker` group (`sudo usermod -aG docker "
-                           "$USER`, then log in again), or use rootless Podman")
-    if "cannot connect" in lowered or "daemon running" in lowered or "connection refused" in lowered:
-        return EngineError(f"the {name} daemon is not answering ({line})", reason="daemon",
-                           hint=f"start it (`sudo systemctl start {name}`), or check DOCKER_HOST "
-                           "and the current context")
-    if "no such container" in lowered or "no such object" in lowered:
-        return EngineError(f"container {container or '?'} is gone ({line})", reason="gone")
-    if "not running" in lowered or "running containers" in lowered or "is paused" in lowered:
-        return EngineError(f"container {container or '?'} is not running ({line})",
-                           reason="stopped")
-    return EngineError(f"`{name}` failed: {line}", reason="other")
-
-
-def _name(engine: str) -> str:
-    return os.path.basename(engine)
-
-
 # ----------------------------------------------------------------------------------------
 # Finding the repository's container
 # ----------------------------------------------------------------------------------------
@@ -123,32 +58,31 @@ def find(root: Path, settings: ContainerSettings, environ: Mapping[str, str], *,
     ones first; devcontainer labels only when the repository has a devcontainer file), or
     None; a running one is cached."""
     engine = engine_path(settings, environ)
-    found = _query(engine, root, settings, environ, timeout, devcontainer)
+    found = _query(transport(engine, environ), root, settings, timeout, devcontainer)
     if found is not None:
         store(root, settings, environ, found)
     return found
 
 
-def _query(engine: str, root: Path, settings: ContainerSettings, environ: Mapping[str, str],
+def _query(calls: CliTransport | ApiTransport, root: Path, settings: ContainerSettings,
            timeout: float, devcontainer: bool) -> Container | None:
-    folders = repository_folders(root)
+    folders, engine = repository_folders(root), calls.engine
     if settings.name:
-        data = inspect(engine, [settings.name], environ=environ, timeout=timeout,
-                       container=settings.name)
+        data = calls.inspect([settings.name], timeout=timeout, container=settings.name)
         return _describe(engine, data[0], root, settings, how="configured name "
-                         f"{settings.name!r}", fix=f"{_name(engine)} start {settings.name}")
+                         f"{settings.name!r}", fix=f"{engine_name(engine)} start {settings.name}")
     if settings.service:
-        ids = _labelled(engine, f"{COMPOSE_SERVICE}={settings.service}", environ, timeout)
-        for item in _best(inspect(engine, ids, environ=environ, timeout=timeout)):
+        ids = calls.labelled(f"{COMPOSE_SERVICE}={settings.service}", timeout=timeout)
+        for item in _best(calls.inspect(ids, timeout=timeout) if ids else []):
             folder = _labels(item).get(COMPOSE_DIR, "")
             if _same_folder(folder, folders):
                 return _describe(engine, item, root, settings,
                                  how=f"Compose labels: {COMPOSE_DIR}={folder}, service "
                                  f"{settings.service!r}",
-                                 fix=f"{_name(engine)} compose up -d {settings.service}")
+                                 fix=f"{engine_name(engine)} compose up -d {settings.service}")
     if devcontainer:
-        ids = _labelled(engine, DEVCONTAINER_FOLDER, environ, timeout)
-        for item in _best(inspect(engine, ids, environ=environ, timeout=timeout)):
+        ids = calls.labelled(DEVCONTAINER_FOLDER, timeout=timeout)
+        for item in _best(calls.inspect(ids, timeout=timeout) if ids else []):
             labels = _labels(item)
             folder = labels.get(DEVCONTAINER_FOLDER, "")
             if _same_folder(folder, folders):
@@ -158,24 +92,6 @@ def _query(engine: str, root: Path, settings: ContainerSettings, environ: Mappin
                 return _describe(engine, item, root, settings, how=how,
                                  fix="devcontainer up --workspace-folder .")
     return None
-
-
-def _labelled(engine: str, label: str, environ: Mapping[str, str], timeout: float) -> list[str]:
-    out = run_engine(engine, ("ps", "-a", "-q", "--no-trunc", "--filter", f"label={label}"),
-                     environ=environ, timeout=timeout)
-    return out.decode().split()
-
-
-def inspect(engine: str, ids: Sequence[str], *, environ: Mapping[str, str], timeout: float,
-            container: str = "") -> list[dict[str, Any]]:
-    if not ids:
-        return []
-    out = run_engine(engine, ("container", "inspect", *ids), environ=environ, timeout=timeout,
-                     container=container)
-    import json  # only on a cold cache
-
-    data = json.loads(out)
-    return data if isinstance(data, list) else []
 
 
 def _best(items: list[dict[str, Any]]) -> list[dict[str, Any]]:

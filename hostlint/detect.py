@@ -100,6 +100,7 @@ def container_facts(config: Config, env: Environment, root: Path) -> tuple[str |
     if not files and settings == type(settings)():  # no devcontainer, compose file or table
         return None, "no devcontainer or compose file, no [tool.hostlint.container]"
     from hostlint import container_engine as engine  # only here: others pay nothing
+    from hostlint.engine_transport import EngineError
 
     if settings.name:
         return f"[tool.hostlint.container] name = {settings.name!r}", "configured by name"
@@ -111,7 +112,7 @@ def container_facts(config: Config, env: Environment, root: Path) -> tuple[str |
         found = engine.cached(root, settings, env.environ) or engine.find(
             root, settings, env.environ, timeout=config.connect_timeout,
             devcontainer=has_devcontainer(files))
-    except engine.EngineError as exc:
+    except EngineError as exc:
         return None, f"{here}; the engine could not be asked: {exc.message}"
     if found is None:
         return None, f"{here}, but no container is labelled for this repository"

@@ -9,7 +9,8 @@ import subprocess
 from pathlib import Path
 
 from hostlint.config import load
-from hostlint.container_engine import Container, engine_failure, root_inside
+from hostlint.container_engine import Container, root_inside
+from hostlint.engine_transport import engine_failure
 from hostlint.environment import Environment
 from hostlint.targets.base import Context, Invocation
 from hostlint.targets.container.script import encode, wrapper

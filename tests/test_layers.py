@@ -29,6 +29,7 @@ PACKAGE = Path(hostlint.__file__).parent
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("", "errors", "status", "environment", "fsutil", "poll"),
     ("config", "config_file", "git", "files", "vagrant_record", "patch", "staging", "container_engine",
+     "docker_api", "engine_transport",
      "keeper.identity", "keeper.protocol", "keeper.lock"),  # warm connections: no paramiko
     ("detect", "stream", "notices", "last_log"),
     ("targets.cancel",),

@@ -17,6 +17,7 @@ import pytest
 
 from hostlint import container_engine
 from hostlint.config import ContainerSettings
+from hostlint.engine_transport import engine_path
 from hostlint.files import arguments
 from tests.engine import Containers, Engine
 from tests.utils import (
@@ -46,10 +47,26 @@ def inside(name: str, *args: str) -> str:
 
 
 @pytest.fixture
-def docker_env(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """hostlint (in-process and child processes) talks to the private daemon."""
-    monkeypatch.setenv("DOCKER_HOST", engine.docker_host)
+def docker_env(request: pytest.FixtureRequest, engine: Engine, tmp_path: Path,
+               monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """hostlint (in-process and child processes) talks to the private daemon: through its
+    Engine API (``DOCKER_HOST=unix://...``), or, parametrized with ``"cli"`` (``BOTH``),
+    through the docker CLI: a context of the CLI's own naming the same socket, which
+    hostlint leaves to the CLI."""
+    if getattr(request, "param", "api") == "cli":
+        config = tmp_path / "docker-config"
+        subprocess.run([engine.cli, "context", "create", "hl-cli", "--docker",
+                        f"host={engine.docker_host}"], env={**child_env(), "DOCKER_CONFIG": str(config)},
+                       check=True, capture_output=True)
+        monkeypatch.setenv("DOCKER_CONFIG", str(config))
+        monkeypatch.setenv("DOCKER_CONTEXT", "hl-cli")
+    else:
+        monkeypatch.setenv("DOCKER_HOST", engine.docker_host)
     return child_env()
+
+
+#: Run a test on both transports: the Engine API and the docker CLI.
+BOTH = pytest.mark.parametrize("docker_env", ["api", "cli"], indirect=True)
 
 
 @pytest.fixture
@@ -94,6 +111,7 @@ def processes(engine: Engine, container: str) -> list[str]:
 # ----------------------------------------------------------------------------------------
 
 
+@BOTH
 def test_a_devcontainer_labelled_container_is_chosen_and_detect_says_why(
         tmp_path: Path, start: Start) -> None:
     root = container_repo(tmp_path, "id -un; pwd; :")
@@ -158,6 +176,7 @@ def test_projects_without_container_files_never_ask_the_engine(tmp_path: Path) -
 # ----------------------------------------------------------------------------------------
 
 
+@BOTH
 def test_the_forking_lint_all_loses_no_line_through_a_ttyless_commit(
         tmp_path: Path, start: Start, docker_env: dict[str, str]) -> None:
     root = container_repo(tmp_path, inside("forking_runner.py", "1"))
@@ -172,6 +191,7 @@ def test_the_forking_lint_all_loses_no_line_through_a_ttyless_commit(
     assert b"\r" not in out.read_bytes()
 
 
+@BOTH
 def test_hostile_names_arrive_exact_and_nothing_is_executed(tmp_path: Path,
                                                             start: Start) -> None:
     names = [*HOSTILE, NON_UTF8, "dir with space/inner.py"]
@@ -237,8 +257,9 @@ def test_several_linters_run_in_parallel_in_the_container(tmp_path: Path,
 # ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143),
-                                              (signal.SIGHUP, 129)])
+@pytest.mark.parametrize(("signum", "code", "docker_env"), [
+    (signal.SIGINT, 130, "api"), (signal.SIGTERM, 143, "api"), (signal.SIGHUP, 129, "api"),
+    (signal.SIGINT, 130, "cli")], indirect=["docker_env"])
 def test_a_signal_stops_the_linter_tree_inside_the_container(
         tmp_path: Path, start: Start, engine: Engine, docker_env: dict[str, str],
         signum: int, code: int) -> None:
@@ -273,6 +294,7 @@ def _unavailable(root: Path, text: str) -> None:
     assert time.monotonic() - began <= 10
 
 
+@BOTH
 def test_a_stopped_named_container_names_the_start_command(tmp_path: Path, start: Start,
                                                            engine: Engine) -> None:
     root = container_repo(tmp_path, "true", table='[tool.hostlint.container]\nname = "hl-stopped"\n',
@@ -292,6 +314,7 @@ def test_a_removed_devcontainer_names_devcontainer_up(tmp_path: Path, start: Sta
     _unavailable(root, "devcontainer up --workspace-folder .")
 
 
+@BOTH
 def test_a_recreated_container_is_found_again_after_one_failed_exec(
         tmp_path: Path, start: Start, engine: Engine) -> None:
     root = container_repo(tmp_path, "cat /etc/hostname; :")
@@ -328,10 +351,12 @@ def test_on_unavailable_local_runs_the_linters_here(tmp_path: Path, start: Start
 # ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(("docker_env", "warm"), [("api", []), ("cli", ["exec"])],
+                         indirect=["docker_env"])
 def test_a_warm_check_runs_one_engine_command(tmp_path: Path, start: Start,
-                                              docker_env: dict[str, str]) -> None:
+                                              docker_env: dict[str, str], warm: list[str]) -> None:
     """A ``docker`` on PATH that logs each call and runs the real CLI (a seam wrapper: it
-    counts, the real engine does the work)."""
+    counts, the real engine does the work). Through the Engine API no CLI runs at all."""
     root = container_repo(tmp_path, "true")
     start(*devcontainer_labels(root))
     real, bindir, log = docker_cli(docker_env), tmp_path / "bin", tmp_path / "calls"
@@ -339,16 +364,21 @@ def test_a_warm_check_runs_one_engine_command(tmp_path: Path, start: Start,
     (bindir / "docker").write_text(f'#!/bin/sh\necho "$1" >> {log}\nexec {real} "$@"\n')
     (bindir / "docker").chmod(0o755)
     env = {**docker_env, "PATH": f"{bindir}:{docker_env['PATH']}"}
+
+    def calls() -> list[str]:
+        return log.read_text().split() if log.exists() else []
+
     assert hostlint("check", cwd=root, environ=env).code == 0
-    cold = log.read_text().split()
-    log.unlink()
+    cold = calls()
+    log.unlink(missing_ok=True)
     assert hostlint("check", cwd=root, environ=env).code == 0
-    assert cold[-1] == "exec" and len(cold) > 1
-    assert log.read_text().split() == ["exec"]
+    assert cold == [] if not warm else (cold[-1] == "exec" and len(cold) > 1)
+    assert calls() == warm
+    assert "cached: the next check runs one exec" in hostlint("detect", cwd=root, environ=env).out
 
 
 def docker_cli(env: dict[str, str]) -> str:
-    found = container_engine.engine_path(ContainerSettings(), env)
+    found = engine_path(ContainerSettings(), env)
     return found
 
 
@@ -451,6 +481,7 @@ def test_a_linter_reading_its_terminal_in_the_container_sees_end_of_input(
 # The hooks beyond pre-commit: the message and pre-push input reach the container
 # ----------------------------------------------------------------------------------------
 
+@BOTH
 def test_commit_msg_and_prepare_commit_msg_in_the_container(
         tmp_path: Path, start: Start, docker_env: dict[str, str]) -> None:
     import json

@@ -1,23 +1,25 @@
-"""``ContainerProcess``: one exec under a local pty. The marker line says the exec started:
-before it, a failure is the engine's (exit 3 with the fix); after it, the status is the
-linter's. Ctrl-C signals the script's process group inside the container (``kill -INT
--PID``, one more exec), since the engine does not stop an exec when its client goes."""
+"""``ContainerProcess``: one exec of a run, on either transport (``execs``). The marker line
+says the exec started: before it, a failure is the engine's (exit 3 with the fix); after
+it, the status is the linter's. Ctrl-C signals the script's process group inside the
+container (``kill -INT -PID``, one more exec), since the engine does not stop an exec when
+its client goes."""
 
 from __future__ import annotations
 
 import contextlib
-import os
-import subprocess
 import time
 from typing import Protocol
 
-from hostlint.container_engine import Container, EngineError, engine_failure, store
+from hostlint.container_engine import Container, store
+from hostlint.engine_transport import ApiTransport, CliTransport, EngineError, ExecSpec, engine_name
 from hostlint.errors import TargetUnavailable
 from hostlint.poll import readable
 from hostlint.status import RunResult
 from hostlint.targets.base import Context, Invocation
+from hostlint.targets.container.execs import Exec, launch
 from hostlint.targets.container.script import MARK
-from hostlint.targets.local import PtyProcess
+
+KILL_SCRIPT = 'kill -"$1" -"$2" 2>/dev/null || kill -"$1" "$2"'
 
 
 class Launcher(Protocol):
@@ -25,14 +27,15 @@ class Launcher(Protocol):
 
     container: Container
     context: Context
+    calls: CliTransport | ApiTransport
 
-    def exec_argv(self, invocation: Invocation) -> list[str]: ...
+    def exec_spec(self, invocation: Invocation) -> ExecSpec: ...
 
     def refind(self, failed: Container) -> Container | None: ...
 
 
 class ContainerProcess:
-    """One ``exec`` under a local pty; the marker line is read and dropped."""
+    """One exec; the marker line is read and dropped."""
 
     def __init__(self, target: Launcher, invocation: Invocation) -> None:
         self._target = target
@@ -42,30 +45,28 @@ class ContainerProcess:
         self._launch()
 
     def _launch(self) -> None:
-        self._container = self._target.container
-        self._stderr = b""
-        self._started = time.monotonic()
-        errors, write = os.pipe()  # the CLI's own stderr: a few lines at most
-        try:
-            self._local = PtyProcess(self._target.exec_argv(self._invocation),
-                                     cwd=self._target.context.root,
-                                     environ=self._target.context.env.environ, stderr=write)
-        except BaseException:
-            os.close(errors)
-            raise
-        finally:
-            os.close(write)
-        self._errors = errors
+        """Start the exec; a refusal on the way (the API answers at once) is treated as
+        one the CLI reports at its end."""
+        while True:
+            self._container = self._target.container
+            self._started = time.monotonic()
+            try:
+                self._exec: Exec = launch(self._target.calls, self._container,
+                                          self._target.exec_spec(self._invocation),
+                                          self._target.context)
+                return
+            except EngineError as failure:
+                self._again(self._explain(failure))
 
     def fileno(self) -> int:
-        return self._local.fileno()
+        return self._exec.fileno()
 
     def read(self) -> bytes:
         if self._pid is not None:
-            return self._local.read()
+            return self._exec.read()
         head = b""
         while True:  # the marker is one printf: the rest of its line follows at once
-            data = self._local.read()
+            data = self._exec.read()
             head += data
             if not data or b"\n" in head or not MARK.startswith(head[:len(MARK)]):
                 break
@@ -82,16 +83,15 @@ class ContainerProcess:
         return head  # not our marker (no sh?): passed on as it is
 
     def _ready(self, timeout: float) -> None:
-        if not readable([self._local.fileno()], timeout):
+        if not readable([self._exec.fileno()], timeout):
             raise self._timeout()
 
     def _timeout(self) -> EngineError:
-        self._local.kill()
-        return EngineError(f"`{os.path.basename(self._container.engine)} exec` in container "
-                           f"{self._container.name} did not start within "
-                           f"{self._target.context.config.connect_timeout:g} s", reason="timeout",
-                           hint="is the engine's daemon hung? try "
-                           f"`{os.path.basename(self._container.engine)} info`")
+        self._exec.kill()
+        engine = engine_name(self._container.engine)
+        return EngineError(f"`{engine} exec` in container {self._container.name} did not start "
+                           f"within {self._target.context.config.connect_timeout:g} s",
+                           reason="timeout", hint=f"is the engine's daemon hung? try `{engine} info`")
 
     def _retry(self) -> bytes:
         """The exec ended before the marker: an engine failure. A cached container that is
@@ -99,21 +99,24 @@ class ContainerProcess:
         failure = self._failure()
         if failure is None:
             return b""
-        if failure.reason in ("gone", "stopped") and not self._interrupted:
-            other = self._target.refind(self._container)
-            if other is not None:
-                self.close()
-                self._launch()
-                return self.read()
+        self._again(failure)
+        self._exec.close()
+        self._launch()
+        return self.read()
+
+    def _again(self, failure: EngineError) -> None:
+        """Returns when a re-lookup found another container to run in; else raises."""
+        if failure.reason in ("gone", "stopped") and not self._interrupted \
+                and self._target.refind(self._container) is not None:
+            return
         raise failure
 
     def _failure(self) -> EngineError | None:
-        result = self._local.wait()
-        stderr = self._cli_stderr()
-        if result.ok and not stderr:
-            return None
+        failure = self._exec.failure()
+        return None if failure is None else self._explain(failure)
+
+    def _explain(self, failure: EngineError) -> EngineError:
         c = self._container
-        failure = engine_failure(c.engine, stderr, container=c.name)
         if failure.reason in ("gone", "stopped"):
             failure.hint = f"run `{c.fix}`"
             failure.message = (f"container {c.name} ({c.how}) is "
@@ -124,17 +127,16 @@ class ContainerProcess:
         return failure
 
     def exited(self) -> bool:
-        return self._local.exited()
+        return self._exec.exited()
 
     def wait(self) -> RunResult:
         if self._pid is None:
             failure = self._failure()
             if failure is not None and not self._interrupted:
                 raise failure
-        result = self._local.wait()
+        result = self._exec.wait()
         if self._pid is not None and not result.ok and result.signal is None:
-            # with -t the linter's stderr is the pty: this is the CLI's own
-            lost = self._cli_stderr().decode(errors="replace").strip()
+            lost = self._exec.lost()  # with a tty the linter's stderr is the pty: the engine's
             if lost:
                 raise TargetUnavailable(f"lost container {self._container.name} mid-run: "
                                         f"{lost.splitlines()[-1]}", hint="see the output above")
@@ -147,18 +149,15 @@ class ContainerProcess:
         if self._pid is None and time.monotonic() - self._started > \
                 self._target.context.config.connect_timeout:
             raise self._timeout()
-        return self._local.idle()
+        return self._exec.idle()
 
     def _signal(self, name: str) -> None:
         """Signal the script's process group inside the container (the engine would not)."""
         c = self._container
-        argv = [c.engine, "exec", *(["-u", c.user] if c.user else []), c.id, "sh", "-c",
-                'kill -"$1" -"$2" 2>/dev/null || kill -"$1" "$2"', "hostlint", name,
-                self._pid or ""]
-        with contextlib.suppress(OSError, subprocess.SubprocessError):
-            subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
-                           env=dict(self._target.context.env.environ),
-                           timeout=self._target.context.config.connect_timeout, check=False)
+        spec = ExecSpec(("sh", "-c", KILL_SCRIPT, "hostlint", name, self._pid or ""), user=c.user)
+        with contextlib.suppress(EngineError):  # kill's own status (the group gone) included
+            self._target.calls.run(c.id, spec, timeout=self._target.context.config.connect_timeout,
+                                   name=c.name)
 
     def interrupt(self) -> None:
         self._interrupted = True
@@ -168,18 +167,7 @@ class ContainerProcess:
     def kill(self) -> None:
         if self._pid is not None:
             self._signal("KILL")
-        self._local.kill()
-
-    def _cli_stderr(self) -> bytes:
-        """What the engine's CLI wrote on stderr (read once it has ended)."""
-        while self._errors >= 0 and (chunk := os.read(self._errors, 65536)):
-            self._stderr += chunk
-        return self._stderr
+        self._exec.kill()
 
     def close(self) -> None:
-        self._local.close()
-        if self._errors >= 0:
-            os.close(self._errors)
-            self._errors = -1
-
-
+        self._exec.close()

@@ -1,14 +1,15 @@
-"""``ContainerTarget``: the ``docker exec -t`` command line of a run, batching, and the
-one re-lookup of a cached container that failed its exec."""
+"""``ContainerTarget``: the exec of a run (``ExecSpec``: the same for the CLI and the API),
+batching, ``put_file``/``take_file`` as execs without a tty, and the one re-lookup of a
+cached container that failed its exec."""
 
 from __future__ import annotations
 
 import os
-import subprocess
 import threading
 
-from hostlint.container_engine import Container, EngineError, engine_failure, find, forget
+from hostlint.container_engine import Container, find, forget
 from hostlint.detect import container_files, has_devcontainer
+from hostlint.engine_transport import ExecSpec, cli_argv, transport
 from hostlint.files import local_arg_limit, local_cost
 from hostlint.targets.base import Context, Invocation, Process, split
 from hostlint.targets.container.process import ContainerProcess
@@ -31,8 +32,9 @@ class ContainerTarget:
         self.path_hint = (f"the PATH in {self.name} (the image's environment: `{container.engine} "
                           "exec` reads no shell profile)")
         self._lock = threading.Lock()
+        self.calls = transport(container.engine, context.env.environ)
 
-    def exec_argv(self, invocation: Invocation) -> list[str]:
+    def exec_spec(self, invocation: Invocation) -> ExecSpec:
         c = self.container
         env = self.context.env
         term = (env.environ.get("TERM") if env.is_tty else None) or DEFAULT_TERM
@@ -40,13 +42,15 @@ class ContainerTarget:
         if c.workdir:  # the command starts elsewhere: names must not depend on it
             names = [os.path.join(self.root, name) for name in names]
         encoded = not all(map(is_utf8, names))
-        argv = [c.engine, "exec", "-t", "-w", c.workdir or self.root, "-e", f"TERM={term}"]
-        for name, value in invocation.environ:
-            argv += ["-e", f"{name}={value}"]
-        if c.user:
-            argv += ["-u", c.user]
-        return [*argv, c.id, "sh", "-c", wrapper(invocation.command, encoded=encoded),
-                "hostlint", *(map(encode, names) if encoded else names)]
+        variables = (f"TERM={term}", *(f"{name}={value}" for name, value in invocation.environ))
+        return ExecSpec(("sh", "-c", wrapper(invocation.command, encoded=encoded), "hostlint",
+                         *(map(encode, names) if encoded else names)),
+                        variables, c.user, c.workdir or self.root)
+
+    def exec_argv(self, invocation: Invocation) -> list[str]:
+        """The run as the CLI's command line (on the API, the same strings reach the exec)."""
+        return cli_argv(self.container.engine, self.container.id, self.exec_spec(invocation),
+                        tty=True)
 
     def batches(self, invocation: Invocation) -> list[Invocation]:
         fixed = sum(map(local_cost, self.exec_argv(Invocation(invocation.command))))
@@ -70,19 +74,10 @@ class ContainerTarget:
         return self._exec_io(take_script(path))
 
     def _exec_io(self, script: str, data: bytes = b"") -> bytes:
-        """``exec -i`` without a pty: ``data`` on the script's stdin, its stdout back."""
+        """An exec without a tty: ``data`` on the script's stdin, its stdout back."""
         c = self.container
-        argv = [c.engine, "exec", "-i", *(["-u", c.user] if c.user else []), c.id, "sh", "-c", script]
-        try:
-            proc = subprocess.run(argv, input=data, capture_output=True, check=False,
-                                  env=dict(self.context.env.environ),
-                                  timeout=self.context.config.alive_timeout)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            raise EngineError(f"`{os.path.basename(c.engine)} exec` failed: {exc}",
-                              reason="other", hint="check the container and the engine") from None
-        if proc.returncode != 0:
-            raise engine_failure(c.engine, proc.stderr, container=c.name)
-        return proc.stdout
+        return self.calls.run(c.id, ExecSpec(("sh", "-c", script), user=c.user), data,
+                              timeout=self.context.config.alive_timeout, name=c.name)
 
     def refind(self, failed: Container) -> Container | None:
         """After a cached container failed its exec: look again, once per check."""
