@@ -1,18 +1,21 @@
-"""The installed hostlint hook with the container target vs a hand-written hook running
-`docker exec -t` on the same container, side by side in one run (round-robin).
+"""The installed hostlint hook with the container target, on each transport (docker's
+Engine API, the docker CLI), vs a hand-written hook running `docker exec -t` on the same
+container, side by side in one run (round-robin), with the ratios to the hand-written hook.
 
     python bench/container.py [--runs 30]
 
 A private dockerd and the Debian test image come from tests/engine.py (root, dockerd and
 debootstrap needed; the image tarball is cached). The container has the repository
 bind-mounted at /workspaces/repo and runs `sleep infinity`; the linter is `true`, one staged
-file. Both hooks are run the way git runs them (no terminal, stdin closed), in the
-repository, with the repository's index."""
+file. The hooks are run the way git runs them (no terminal, stdin closed), in the
+repository, with the repository's index. The CLI side reaches the same daemon through a
+docker context (hostlint leaves contexts to the CLI) and has a cache directory of its own."""
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -69,29 +72,45 @@ def run(base: Path, docker_env: dict[str, str], image: str, cli: str, runs: int)
         hand = base / "hand-hook"
         hand.write_text(HAND_HOOK.format(container=container[:12]))
         hand.chmod(0o755)
-        sides = {"hostlint hook (container target)": [str(repo / ".git/hooks/pre-commit")],
-                 "hand-written `docker exec -t` hook": [str(hand)]}
-        compare(sides, repo, env, runs)
-        _, _, timings = timed([sys.executable, "-m", "hostlint", "check", "--timings"],
-                              cwd=repo, env=env)
-        print(timings.strip())
+        hook = [str(repo / ".git/hooks/pre-commit")]
+        sides = {HOSTLINT_API: (hook, env), HOSTLINT_CLI: (hook, cli_env(base, env, cli)),
+                 HAND: ([str(hand)], env)}
+        compare(sides, repo, runs)
+        for name in (HOSTLINT_API, HOSTLINT_CLI):
+            _, _, timings = timed([sys.executable, "-m", "hostlint", "check", "--timings"],
+                                  cwd=repo, env=sides[name][1])
+            print(f"{name}: {timings.strip().removeprefix('hostlint: ')}")
     finally:
         subprocess.run([cli, "rm", "-f", container], env=env, capture_output=True, check=False)
 
 
-def compare(sides: dict[str, list[str]], repo: Path, env: dict[str, str], runs: int) -> None:
-    for argv in sides.values():  # warm-up: caches, page cache, the container cache
+HOSTLINT_API = "hostlint hook (Engine API)"
+HOSTLINT_CLI = "hostlint hook (docker CLI)"
+HAND = "hand-written `docker exec -t` hook"
+
+
+def cli_env(base: Path, env: dict[str, str], cli: str) -> dict[str, str]:
+    """The same daemon through a docker context: hostlint then runs the CLI."""
+    config = base / "docker-config"
+    subprocess.run([cli, "context", "create", "bench", "--docker", f"host={env['DOCKER_HOST']}"],
+                   env={**env, "DOCKER_CONFIG": str(config)}, check=True, capture_output=True)
+    other = {k: v for k, v in env.items() if k != "DOCKER_HOST"}
+    return {**other, "DOCKER_CONFIG": str(config), "DOCKER_CONTEXT": "bench",
+            "XDG_CACHE_HOME": str(base / "home" / ".cache-cli")}
+
+
+def compare(sides: dict[str, tuple[list[str], dict[str, str]]], repo: Path, runs: int) -> None:
+    for argv, env in sides.values():  # warm-up: caches, page cache, the container cache
         assert timed(argv, cwd=repo, env=env)[1] == 0
     times: dict[str, list[float]] = {name: [] for name in sides}
     for _ in range(runs):
-        for name, argv in sides.items():
+        for name, (argv, env) in sides.items():
             seconds, code, errors = timed(argv, cwd=repo, env=env)
             assert code == 0, errors
             times[name].append(seconds)
-    base = sorted(times["hand-written `docker exec -t` hook"])[runs // 2]
+    base = statistics.median(times[HAND])
     for name, values in times.items():
-        median = sorted(values)[runs // 2]
-        print(f"{name:<38} {median_ms(values)}  {median / base:4.2f}x")
+        print(f"{name:<38} {median_ms(values)}  {statistics.median(values) / base:4.2f}x")
 
 
 if __name__ == "__main__":

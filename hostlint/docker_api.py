@@ -11,10 +11,13 @@ or ``OSError`` (no daemon, no permission, a timeout); the caller words them.
 
 from __future__ import annotations
 
+import _socket  # socket.py's C core: socket.py builds its enums on import (ms per commit)
 import os
-import socket
 from collections.abc import Mapping
 from typing import Any
+
+Socket = _socket.socket
+SHUT_WR, SHUT_RDWR = _socket.SHUT_WR, _socket.SHUT_RDWR
 
 DEFAULT_SOCKET = "/var/run/docker.sock"
 _MAX_HEAD = 64 * 1024
@@ -65,9 +68,11 @@ def _current_context(environ: Mapping[str, str]) -> str | None:
 def call(path: str, method: str, url: str, body: Any = None, *, timeout: float) -> Any:
     """One request; the decoded JSON answer (None when empty). ``ApiError`` for non-2xx."""
     sock = _request(path, method, url, body, timeout=timeout)
-    with sock:
+    try:
         status, headers, rest = _head(sock)
         data = _body(sock, headers, rest)
+    finally:
+        sock.close()
     if not 200 <= status < 300:
         raise ApiError(status, _message(data))
     if not data.strip():
@@ -77,7 +82,7 @@ def call(path: str, method: str, url: str, body: Any = None, *, timeout: float) 
     return json.loads(data)
 
 
-def attach(path: str, url: str, body: Any, *, timeout: float) -> socket.socket:
+def attach(path: str, url: str, body: Any, *, timeout: float) -> Socket:
     """A request whose answer is a stream (``/exec/ID/start``): the upgraded socket, in
     blocking mode, holding the stream from its first byte."""
     sock = _request(path, "POST", url, body, timeout=timeout, upgrade=True)
@@ -93,7 +98,7 @@ def attach(path: str, url: str, body: Any, *, timeout: float) -> socket.socket:
 
 
 def _request(path: str, method: str, url: str, body: Any, *, timeout: float,
-             upgrade: bool = False) -> socket.socket:
+             upgrade: bool = False) -> Socket:
     data = b""
     if body is not None:
         import json
@@ -103,7 +108,7 @@ def _request(path: str, method: str, url: str, body: Any, *, timeout: float,
             f"Content-Length: {len(data)}\r\n"
             + ("Connection: Upgrade\r\nUpgrade: tcp\r\n" if upgrade else "Connection: close\r\n")
             + "\r\n")
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock = Socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         sock.settimeout(timeout)
         sock.connect(path)
@@ -114,13 +119,13 @@ def _request(path: str, method: str, url: str, body: Any, *, timeout: float,
     return sock
 
 
-def _head(sock: socket.socket, *, exact: bool = False) -> tuple[int, dict[str, str], bytes]:
+def _head(sock: Socket, *, exact: bool = False) -> tuple[int, dict[str, str], bytes]:
     """The status, the headers (names in lower case) and what followed them. ``exact``:
     read nothing past the head (peek first), so what follows is still readable on the
     socket, where ``poll`` sees it."""
     buffer = b""
     while True:
-        chunk = sock.recv(65536, socket.MSG_PEEK if exact else 0)
+        chunk = sock.recv(65536, _socket.MSG_PEEK if exact else 0)
         if not chunk or len(buffer) > _MAX_HEAD:
             raise ConnectionError("the daemon's answer ended before its headers")
         end = (buffer + chunk).find(b"\r\n\r\n")
@@ -141,14 +146,14 @@ def _head(sock: socket.socket, *, exact: bool = False) -> tuple[int, dict[str, s
     return int(parts[1]), headers, rest
 
 
-def _exactly(sock: socket.socket, size: int) -> bytes:
+def _exactly(sock: Socket, size: int) -> bytes:
     data = b""
     while len(data) < size:
         data += _more(sock, size - len(data))
     return data
 
 
-def _body(sock: socket.socket, headers: dict[str, str], rest: bytes) -> bytes:
+def _body(sock: Socket, headers: dict[str, str], rest: bytes) -> bytes:
     """The body: chunked, sized by Content-Length, or up to the end of the connection."""
     if headers.get("transfer-encoding", "").lower() == "chunked":
         return _chunked(sock, rest)
@@ -159,7 +164,7 @@ def _body(sock: socket.socket, headers: dict[str, str], rest: bytes) -> bytes:
     return data if size is None else data[:int(size)]
 
 
-def _chunked(sock: socket.socket, data: bytes) -> bytes:
+def _chunked(sock: Socket, data: bytes) -> bytes:
     body = b""
     while True:
         while b"\r\n" not in data:
@@ -173,7 +178,7 @@ def _chunked(sock: socket.socket, data: bytes) -> bytes:
         body, data = body + data[:size], data[size + 2:]
 
 
-def _more(sock: socket.socket, size: int = 65536) -> bytes:
+def _more(sock: Socket, size: int = 65536) -> bytes:
     chunk = sock.recv(size)
     if not chunk:
         raise ConnectionError("the daemon's answer ended mid-body")

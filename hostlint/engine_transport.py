@@ -16,7 +16,6 @@ text or, on the API, from the same words the CLI would print.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
@@ -200,7 +199,7 @@ class ApiTransport:
                          container=name)
         return str(made["Id"])
 
-    def start(self, exec_id: str, *, tty: bool, timeout: float, name: str = "") -> socket.socket:
+    def start(self, exec_id: str, *, tty: bool, timeout: float, name: str = "") -> docker_api.Socket:
         """``POST /exec/ID/start``, upgraded: the socket carrying the exec's stream."""
         try:
             return docker_api.attach(self.path, f"/exec/{exec_id}/start",
@@ -234,17 +233,19 @@ class ApiTransport:
         scripts run so read all their input before they write), its stdout back."""
         exec_id = self.create(container, spec, tty=False, stdin=bool(data), timeout=timeout,
                               name=name)
-        with self.start(exec_id, tty=False, timeout=timeout, name=name) as sock:
-            try:
-                sock.settimeout(timeout)
-                if data:
-                    sock.sendall(data)
-                    sock.shutdown(socket.SHUT_WR)
-                stream = b""
-                while chunk := sock.recv(65536):
-                    stream += chunk
-            except OSError as exc:
-                raise self.failure(exc, timeout=timeout, container=name) from None
+        sock = self.start(exec_id, tty=False, timeout=timeout, name=name)
+        try:
+            sock.settimeout(timeout)
+            if data:
+                sock.sendall(data)
+                sock.shutdown(docker_api.SHUT_WR)
+            stream = b""
+            while chunk := sock.recv(65536):
+                stream += chunk
+        except OSError as exc:
+            raise self.failure(exc, timeout=timeout, container=name) from None
+        finally:
+            sock.close()
         out, _ = docker_api.frames(stream)
         if self.exit_code(exec_id, timeout=timeout, name=name) != 0:
             raise engine_failure(self.engine, out.get(2, b""), container=name)

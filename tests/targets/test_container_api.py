@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 from pathlib import Path
 
@@ -125,3 +126,30 @@ def test_a_run_through_the_api_keeps_bytes_stdin_and_status(
         process.close()
     assert result == RunResult(5)
     assert sink.data == b"in put|/w|v|end\n"  # no marker line, no \r
+
+
+def _answer(raw: bytes) -> socket.socket:
+    """``raw`` as the daemon would send it, on one end of a socket pair."""
+    ours, theirs = socket.socketpair()
+    with theirs:
+        theirs.sendall(raw)
+    return ours
+
+
+@pytest.mark.parametrize("raw", [
+    b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello and more",
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhe\r\n3;ext\r\nllo\r\n0\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhello",
+])
+def test_a_body_is_read_whole_however_it_is_sized(raw: bytes) -> None:
+    """The parser on bytes from a socket pair: the daemon chooses chunking by the answer's
+    size, which a test cannot steer."""
+    with _answer(raw) as sock:
+        status, headers, rest = docker_api._head(sock)
+        assert (status, docker_api._body(sock, headers, rest)) == (200, b"hello")
+
+
+def test_the_upgraded_stream_stays_on_the_socket_for_poll() -> None:
+    with _answer(b"HTTP/1.1 101 UPGRADED\r\nUpgrade: tcp\r\n\r\n\036hostlint-pid 7\n") as sock:
+        status, _, rest = docker_api._head(sock, exact=True)
+        assert (status, rest, sock.recv(100)) == (101, b"", b"\036hostlint-pid 7\n")

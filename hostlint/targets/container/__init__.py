@@ -1,5 +1,6 @@
-"""The container target: the linter inside the repository's running container, through the
-engine's CLI (``docker exec -t`` / ``podman exec -t``) under a local pty.
+"""The container target: the linter inside the repository's running container, in an exec
+with a tty: through docker's Engine API on its local socket, else the engine's CLI
+(``docker exec -t`` / ``podman exec -t``) under a local pty (``execs``).
 
 The command inside is one ``sh -c`` script (``wrapper``): it clears the container pty's
 output translation (no ``\\r``), gives the linter stdin at end-of-file, prints a marker line
@@ -7,7 +8,8 @@ with its process id, then runs the configured command with the file names as arg
 The marker line is taken out of the output; it says the exec started, so:
 
 * no marker → the engine refused (container stopped or gone, daemon down, no ``sh``): the
-  engine CLI's stderr (kept apart from the pty) becomes one line with the fix (exit 3);
+  API's answer, or the CLI's stderr (kept apart from the pty), becomes one line with the
+  fix (exit 3);
   a cached container that fails so is looked up again once;
 * marker → the status is the linter's, whatever its value;
 * Ctrl-C: the engine does not stop an exec when its client goes, so ``interrupt`` signals

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 from typing import Protocol
 
+from hostlint import docker_api
 from hostlint.container_engine import Container
 from hostlint.engine_transport import (
     ApiTransport,
@@ -170,7 +170,7 @@ class ApiExec:
 
     def kill(self) -> None:
         with contextlib.suppress(OSError):
-            self._sock.shutdown(socket.SHUT_RDWR)
+            self._sock.shutdown(docker_api.SHUT_RDWR)
 
     def failure(self) -> EngineError | None:
         result = self.wait()
