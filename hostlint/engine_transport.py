@@ -187,14 +187,13 @@ class ApiTransport:
                           container=container) for one in ids]
 
     def create(self, container: str, spec: ExecSpec, *, tty: bool, stdin: bool = False,
-               size: tuple[int, int] = (0, 0), timeout: float, name: str = "") -> str:
-        """``POST /containers/ID/exec``: the exec's id. ``size``: (columns, rows)."""
+               timeout: float, name: str = "") -> str:
+        """``POST /containers/ID/exec``: the exec's id. The tty keeps the daemon's size (0x0),
+        as with the CLI, which resizes only when its own stdin is a terminal (never here)."""
         body: dict[str, Any] = {"AttachStdin": stdin, "AttachStdout": True,
                                 "AttachStderr": True, "Tty": tty, "Cmd": list(spec.cmd),
                                 "Env": list(spec.env), "User": spec.user or "",
                                 "WorkingDir": spec.workdir or ""}
-        if tty:
-            body["ConsoleSize"] = [size[1], size[0]]  # API 1.42+; older daemons: resize
         made = self.call("POST", f"/containers/{container}/exec", body, timeout=timeout,
                          container=name)
         return str(made["Id"])
@@ -206,9 +205,6 @@ class ApiTransport:
                                      {"Detach": False, "Tty": tty}, timeout=timeout)
         except (docker_api.ApiError, OSError) as exc:
             raise self.failure(exc, timeout=timeout, container=name) from None
-
-    def resize(self, exec_id: str, size: tuple[int, int], *, timeout: float) -> None:
-        self.call("POST", f"/exec/{exec_id}/resize?h={size[1]}&w={size[0]}", timeout=timeout)
 
     def state(self, exec_id: str, *, timeout: float, name: str = "") -> tuple[bool, int | None]:
         """``GET /exec/ID/json``: (still running, exit code)."""

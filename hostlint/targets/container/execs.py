@@ -25,7 +25,6 @@ from hostlint.engine_transport import (
     cli_argv,
     engine_failure,
 )
-from hostlint.environment import terminal_size
 from hostlint.status import RunResult
 from hostlint.targets.base import Context
 
@@ -125,14 +124,11 @@ class ApiExec:
     def __init__(self, calls: ApiTransport, container: Container, spec: ExecSpec, *,
                  timeout: float) -> None:
         self._calls, self._name, self._timeout = calls, container.name, timeout
-        size = terminal_size()
-        self._id = calls.create(container.id, spec, tty=True, size=size, timeout=timeout,
+        self._id = calls.create(container.id, spec, tty=True, timeout=timeout,
                                 name=container.name)
         self._sock = calls.start(self._id, tty=True, timeout=timeout, name=container.name)
         self._result: RunResult | None = None
         self._lost: EngineError | None = None
-        with contextlib.suppress(EngineError):  # what `docker exec -t` does on a terminal
-            calls.resize(self._id, size, timeout=timeout)
 
     def fileno(self) -> int:
         return self._sock.fileno()
