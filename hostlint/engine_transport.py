@@ -163,7 +163,8 @@ class ApiTransport:
         if isinstance(exc, docker_api.ApiError):
             text = f"Error response from daemon: {exc.message}"
         elif isinstance(exc, TimeoutError):
-            return _no_answer(self.engine, f"(the API at {where})", timeout)
+            return EngineError(f"the docker daemon at {where} gave no answer within {timeout:g} s",
+                               reason="timeout", hint="is it hung? try `docker info`")
         elif isinstance(exc, PermissionError):
             text = f"permission denied while trying to connect to the Docker daemon socket at {where}"
         else:

@@ -124,6 +124,9 @@ def test_a_devcontainer_labelled_container_is_chosen_and_detect_says_why(
     assert f"devcontainer.local_folder={root}" in out and "-> container" in out
     assert f"root: {root} -> {INSIDE} (from bind mount {root} -> {INSIDE})" in out
     assert "user: nobody" in out and "engine: " in out and cid[:12] in out
+    api = "DOCKER_HOST" in os.environ
+    assert ("calls: the Engine API on unix://" in out) == api
+    assert ("calls: the docker CLI" in out) != api
     check = hostlint("check", cwd=root)
     assert (check.code, check.out) == (0, f"nobody\n{INSIDE}\n"), check.stderr
 

@@ -9,6 +9,7 @@ import json
 import os
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -23,7 +24,7 @@ from hostlint.targets.base import Cancel, Context, Invocation, pump
 from hostlint.targets.container.execs import ApiExec
 from hostlint.targets.container.target import ContainerTarget
 from tests.engine import Containers, Engine
-from tests.utils import Collect, make_repo
+from tests.utils import Collect, hostlint, linter_config, make_repo
 
 HERE = Path(__file__).resolve().parents[2]
 
@@ -153,3 +154,20 @@ def test_the_upgraded_stream_stays_on_the_socket_for_poll() -> None:
     with _answer(b"HTTP/1.1 101 UPGRADED\r\nUpgrade: tcp\r\n\r\n\036hostlint-pid 7\n") as sock:
         status, _, rest = docker_api._head(sock, exact=True)
         assert (status, rest, sock.recv(100)) == (101, b"", b"\036hostlint-pid 7\n")
+
+
+def test_a_daemon_that_accepts_but_never_answers_is_exit_3_within_the_timeout(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A listening socket nobody reads from: what a hung daemon looks like to a client."""
+    path = tmp_path / "hung.sock"
+    with socket.socket(socket.AF_UNIX) as hung:
+        hung.bind(str(path))
+        hung.listen(8)
+        monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
+        root = make_repo(tmp_path / "repo", linter_config("true", connect_timeout="2") +
+                         '[tool.hostlint.container]\nname = "x"\n', staged=["a.py"])
+        began = time.monotonic()
+        result = hostlint("check", cwd=root)
+        assert time.monotonic() - began < 6
+    assert result.code == 3 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert f"the docker daemon at unix://{path} gave no answer within 2 s" in result.stderr

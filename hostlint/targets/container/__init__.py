@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from hostlint.container_engine import Container, cached, find, forget
 from hostlint.detect import container_files, has_devcontainer
+from hostlint.engine_transport import ApiTransport, engine_name, transport
 from hostlint.errors import TargetUnavailable
 from hostlint.targets.base import Context
 from hostlint.targets.container.target import ContainerTarget
@@ -71,6 +72,7 @@ def describe(context: Context) -> list[tuple[str, str]]:
         return [("container", exc.line().removeprefix("hostlint: "))]
     return [
         ("engine", found.engine),
+        ("calls", _calls(found, context)),
         ("container", f"{found.name} ({found.id[:12]}), "
                       f"{'running' if found.running else 'not running: run `' + found.fix + '`'}"),
         ("found by", found.how),
@@ -79,6 +81,13 @@ def describe(context: Context) -> list[tuple[str, str]]:
         ("workdir", found.workdir or found.root or "?"),
         ("lookup", "cached: the next check runs one exec" if cached else "asked the engine"),
     ]
+
+
+def _calls(found: Container, context: Context) -> str:
+    calls = transport(found.engine, context.env.environ)
+    if isinstance(calls, ApiTransport):
+        return f"the Engine API on unix://{calls.path}"
+    return f"the {engine_name(found.engine)} CLI (its DOCKER_HOST, context or connection)"
 
 
 def connecting(context: Context) -> str | None:
