@@ -100,10 +100,14 @@ def _check(env: Environment, options: CheckOptions, repo: git.Repo, log: last_lo
     color = env.color(options.color)
     stage = stages.from_git(options.hook, options.hook_args, root=repo.root, cwd=env.cwd,
                             stdin=options.hook_input)
-    names = collect_files(repo.root, env.cwd, options, stage.files)
     staged = stage.staged and not options.paths and not options.all_files
+    unstaged = None
+    if staged and stage.files is None:  # both diffs at once: set aside what is not staged
+        names, unstaged = git.staged_and_unstaged(repo.root)
+    else:
+        names = collect_files(repo.root, env.cwd, options, stage.files)
     aside = staging.prepare(repo.root, repo.common_dir, env, names if staged else [],
-                            enabled=config.stash_unstaged)
+                            enabled=config.stash_unstaged, unstaged=unstaged)
     names = aside.names if staged else names
     jobs = plan(config, names, options, env, stage)
     if all(job.skipped for job in jobs):

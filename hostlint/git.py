@@ -13,17 +13,30 @@ from hostlint.errors import GitError
 
 
 def _git(args: Sequence[str], cwd: Path | str | None = None) -> bytes:
+    return _finish(_start(args, cwd), args)
+
+
+def _start(args: Sequence[str], cwd: Path | str | None) -> subprocess.Popen[bytes]:
     try:
-        proc = subprocess.run(
-            ("git", *args), cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, check=False
-        )
+        return subprocess.Popen(("git", *args), cwd=cwd, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH",
                        hint="install git, or run hostlint from an environment that has it") from None
+
+
+def _finish(proc: subprocess.Popen[bytes], args: Sequence[str]) -> bytes:
+    """The output of a git call ``_start`` began, once it has ended (and succeeded)."""
+    with proc:
+        try:
+            stdout, stderr = proc.communicate()
+        except BaseException:  # as ``subprocess.run``: no git left running
+            proc.kill()
+            raise
     if proc.returncode != 0:
-        detail = os.fsdecode(proc.stderr).strip().splitlines()
+        detail = os.fsdecode(stderr).strip().splitlines()
         raise GitError(f"`git {' '.join(args)}` failed: {detail[-1] if detail else proc.returncode}")
-    return proc.stdout
+    return stdout
 
 
 def _zsplit(out: bytes) -> list[str]:
@@ -151,11 +164,26 @@ def _batches(paths: Sequence[str]) -> list[list[str]]:
     return batches
 
 
+_UNSTAGED = ("diff", "--name-only", "-z", "--no-relative", "--no-ext-diff", "--ignore-submodules=all")
+
+
 def unstaged_files(root: Path) -> list[str]:
     """Tracked files whose work tree content or mode differs from the index (submodules
     ignored; a file only touched, with the same content, is not listed)."""
-    return _zsplit(_git(("diff", "--name-only", "-z", "--no-relative", "--no-ext-diff",
-                         "--ignore-submodules=all"), root))
+    return _zsplit(_git(_UNSTAGED, root))
+
+
+def staged_and_unstaged(root: Path) -> tuple[list[str], list[str]]:
+    """``staged_files`` and ``unstaged_files``, the two git processes side by side (what a
+    pre-commit check asks first: ~3 ms less than one after the other)."""
+    unstaged = _start(_UNSTAGED, root)
+    try:
+        staged = staged_files(root)
+    except BaseException:
+        unstaged.kill()
+        unstaged.wait()
+        raise
+    return staged, _zsplit(_finish(unstaged, _UNSTAGED))
 
 
 def unstaged_patch(root: Path, paths: Sequence[str]) -> bytes:

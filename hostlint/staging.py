@@ -115,14 +115,15 @@ class SetAside:
 
 
 def prepare(root: Path, common_dir: Path, env: Environment, names: list[str], *,
-            enabled: bool) -> SetAside:
-    """What to set aside for a check of the staged files ``names``. Disabled: nothing, but
-    one notice names the partially staged files, and files deleted from the work tree are
-    left out of ``names`` (a missing path would only make the linter fail)."""
+            enabled: bool, unstaged: Sequence[str] | None = None) -> SetAside:
+    """What to set aside for a check of the staged files ``names`` (``unstaged``: what
+    ``git.unstaged_files`` gave, if asked already). Disabled: nothing, but one notice names
+    the partially staged files, and files deleted from the work tree are left out of
+    ``names`` (a missing path would only make the linter fail)."""
     if not names:
         return SetAside(root, common_dir, env, names, [])
-    unstaged = set(git.unstaged_files(root))
-    partial = [n for n in names if n in unstaged]
+    changed = set(git.unstaged_files(root) if unstaged is None else unstaged)
+    partial = [n for n in names if n in changed]
     if enabled or not partial:
         return SetAside(root, common_dir, env, names, partial)
     gone = [n for n in partial if not os.path.lexists(root / n)]

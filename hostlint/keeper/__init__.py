@@ -16,7 +16,6 @@ This module holds what the targets and the CLI call: ``open_target``, ``describe
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import time
@@ -67,6 +66,8 @@ class Keeper(NamedTuple):
 
 def keepers(environ: Mapping[str, str]) -> list[Keeper]:
     """This user's keepers (those with an info file), each asked whether it answers."""
+    import json  # only ``detect`` and ``stop`` read info files: a check does not pay for it
+
     from hostlint.keeper.client import attach
 
     found = []

@@ -6,9 +6,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import socket
 import struct
 import time
+from _socket import SO_PEERCRED, SOL_SOCKET, socket  # not socket.py: see keeper/client.py
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,10 +42,10 @@ def locked(path: Path, *, timeout: float) -> Iterator[bool]:
 _UCRED = struct.Struct("3i")  # pid, uid, gid
 
 
-def peer_uid(sock: socket.socket) -> int | None:
+def peer_uid(sock: socket) -> int | None:
     """The uid of the process at the other end of a Unix socket (Linux ``SO_PEERCRED``)."""
     try:
-        data = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _UCRED.size)
+        data = sock.getsockopt(SOL_SOCKET, SO_PEERCRED, _UCRED.size)
     except (OSError, AttributeError):
         return None
     return int(_UCRED.unpack(data)[1])

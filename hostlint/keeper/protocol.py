@@ -17,10 +17,12 @@ One Unix connection carries one conversation:
 from __future__ import annotations
 
 import marshal
-import socket
 import struct
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from _socket import socket  # ``socket.socket`` is a subclass: both ends pass theirs
 
 HELLO, READY, ERROR = b"H", b"R", b"E"
 RUN, DATA, STATUS = b"X", b"D", b"S"
@@ -70,7 +72,7 @@ class Reader:
             del self._buffer[:_HEADER.size + size]
 
 
-def receive(sock: socket.socket, reader: Reader, *, deadline: float | None) -> tuple[bytes, bytes]:
+def receive(sock: socket, reader: Reader, *, deadline: float | None) -> tuple[bytes, bytes]:
     """The next whole frame, by ``deadline`` (``time.monotonic``; None: no limit):
     ``TimeoutError`` after it, ``Closed`` at the end of the stream."""
     while not reader.pending:

@@ -372,7 +372,10 @@ def test_the_keeper_holds_nothing_of_the_check(server: SshServer, tmp_path: Path
     assert os.readlink(f"/proc/{pid}/fd/0") == os.readlink(f"/proc/{pid}/fd/1") == "/dev/null"
 
 
-def test_the_client_path_never_imports_paramiko(server: SshServer, tmp_path: Path) -> None:
+def test_the_client_path_never_imports_paramiko_nor_what_only_a_cold_start_needs(
+        server: SshServer, tmp_path: Path) -> None:
+    """A warm check loads no paramiko (nor the CLI framework), and none of what costs
+    start-up only for others' sake: socket.py's enums, hashlib's OpenSSL, json."""
     root = repo(tmp_path, "echo linted")
     check(root)
     for args in (("check",), ("hook", "pre-commit")):
@@ -384,6 +387,7 @@ def test_the_client_path_never_imports_paramiko(server: SshServer, tmp_path: Pat
                   if line.startswith(b"import time:")}
         assert "hostlint.keeper.client" in loaded
         assert not [m for m in loaded if m.split(".")[0] in ("paramiko", "typer", "click", "pydantic")]
+        assert not loaded & {"socket", "hashlib", "_hashlib", "json"}
 
 
 @pytest.fixture(autouse=True)
