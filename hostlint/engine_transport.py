@@ -68,20 +68,35 @@ def engine_failure(engine: str, stderr: bytes, *, container: str = "") -> Engine
     line = text.splitlines()[-1] if text else "no message"
     lowered = text.lower()
     name = engine_name(engine)
+    podman = name.startswith("podman")
     if "permission denied" in lowered and ".sock" in lowered:
         return EngineError(f"no permission to use the {name} socket ({line})", reason="permission",
-                           hint="add yourself to the `docker` group (`sudo usermod -aG docker "
-                           "$USER`, then log in again), or use rootless Podman")
+                           hint=_permission_hint(podman=podman))
     if "cannot connect" in lowered or "daemon running" in lowered or "connection refused" in lowered:
-        return EngineError(f"the {name} daemon is not answering ({line})", reason="daemon",
-                           hint=f"start it (`sudo systemctl start {name}`), or check DOCKER_HOST "
-                           "and the current context")
+        return EngineError(f"the {name} {'service' if podman else 'daemon'} is not answering "
+                           f"({line})", reason="daemon", hint=_daemon_hint(name, podman=podman))
     if "no such container" in lowered or "no such object" in lowered:
         return EngineError(f"container {container or '?'} is gone ({line})", reason="gone")
     if "not running" in lowered or "running containers" in lowered or "is paused" in lowered:
         return EngineError(f"container {container or '?'} is not running ({line})",
                            reason="stopped")
     return EngineError(f"`{name}` failed: {line}", reason="other")
+
+
+def _permission_hint(*, podman: bool) -> str:
+    if podman:
+        return "use rootless Podman (unset CONTAINER_HOST), or get access to that socket"
+    return ("add yourself to the `docker` group (`sudo usermod -aG docker $USER`, then log in "
+            "again), or use rootless Podman")
+
+
+def _daemon_hint(name: str, *, podman: bool) -> str:
+    """Podman has no daemon unless a remote connection (CONTAINER_HOST, ``--connection``,
+    a podman machine) is in use: then its service is what does not answer."""
+    if podman:
+        return ("start it (`systemctl start podman.socket`, or `podman machine start`), or "
+                "check CONTAINER_HOST and `podman system connection list`")
+    return f"start it (`sudo systemctl start {name}`), or check DOCKER_HOST and the current context"
 
 
 def _no_answer(engine: str, what: str, timeout: float) -> EngineError:

@@ -13,9 +13,11 @@ pytest_plugins = ["tests.sshd", "tests.vagrant_fixture", "tests.engine", "tests.
 
 _CLEARED = ("PYTHONUNBUFFERED", "VIRTUAL_ENV", "SKIP", "NO_COLOR", "FORCE_COLOR", "GIT_DIR",
             "GIT_INDEX_FILE", "GIT_WORK_TREE", "VAGRANT_CWD", "VAGRANT_VAGRANTFILE",
-            "SSH_AUTH_SOCK", "DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG")
+            "SSH_AUTH_SOCK", "DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG", "CONTAINER_HOST",
+            "CONTAINER_CONNECTION", "CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF")
 # What CI demands of the test infrastructure outlives the clearing below.
-_KEPT = ("HOSTLINT_REQUIRE_SSHD", "HOSTLINT_REQUIRE_DOCKER", "HOSTLINT_REQUIRE_VAGRANT")
+_KEPT = ("HOSTLINT_REQUIRE_SSHD", "HOSTLINT_REQUIRE_DOCKER", "HOSTLINT_REQUIRE_VAGRANT",
+         "HOSTLINT_REQUIRE_PODMAN")
 
 
 @pytest.fixture(autouse=True)

@@ -19,6 +19,7 @@ from hostlint import container_engine
 from hostlint.config import ContainerSettings
 from hostlint.engine_transport import engine_path
 from hostlint.files import arguments
+from tests.container_helpers import assert_unavailable, devcontainer_labels, inside
 from tests.engine import Containers, Engine
 from tests.utils import (
     HOSTILE,
@@ -39,11 +40,6 @@ from tests.utils import (
 
 INSIDE = "/workspaces/repo"
 Start = Callable[..., str]
-
-
-def inside(name: str, *args: str) -> str:
-    """A shell command running one of tests/linters/ with the container's python3."""
-    return " ".join(["python3", f"/linters/{name}", *args])
 
 
 @pytest.fixture
@@ -82,13 +78,6 @@ def start(containers: Containers, dev_image: str, tmp_path: Path,
                 "-v", f"{LINTERS}:/linters:ro", "-v", f"{tmp_path / 'out'}:/out", *extra)
         return containers.run(dev_image, "sleep", "infinity", args=args, name=name)
     return run
-
-
-def devcontainer_labels(root: Path, user: str = "root") -> tuple[str, ...]:
-    """The labels the devcontainer CLI puts on a container (see the real-CLI test below)."""
-    return ("-l", f"devcontainer.local_folder={root}",
-            "-l", f"devcontainer.config_file={root}/.devcontainer/devcontainer.json",
-            "-l", f'devcontainer.metadata=[{{"remoteUser":"{user}"}}]')
 
 
 def container_repo(tmp_path: Path, command: str, *, staged: tuple[str, ...] = ("a.py",),
@@ -289,14 +278,6 @@ def test_a_signal_stops_the_linter_tree_inside_the_container(
 # ----------------------------------------------------------------------------------------
 
 
-def _unavailable(root: Path, text: str) -> None:
-    began = time.monotonic()
-    result = hostlint("check", cwd=root)
-    assert result.code == 3, (result.out, result.stderr)
-    assert text in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
-    assert time.monotonic() - began <= 10
-
-
 @BOTH
 def test_a_stopped_named_container_names_the_start_command(tmp_path: Path, start: Start,
                                                            engine: Engine) -> None:
@@ -305,7 +286,7 @@ def test_a_stopped_named_container_names_the_start_command(tmp_path: Path, start
     start(name="hl-stopped")
     assert hostlint("check", cwd=root).code == 0  # cached now
     engine.docker("stop", "-t", "0", "hl-stopped")
-    _unavailable(root, "docker start hl-stopped")
+    assert_unavailable(root, "docker start hl-stopped")
 
 
 def test_a_removed_devcontainer_names_devcontainer_up(tmp_path: Path, start: Start,
@@ -314,7 +295,7 @@ def test_a_removed_devcontainer_names_devcontainer_up(tmp_path: Path, start: Sta
     cid = start(*devcontainer_labels(root))
     assert hostlint("check", cwd=root).code == 0  # cached now
     engine.docker("rm", "-f", cid)
-    _unavailable(root, "devcontainer up --workspace-folder .")
+    assert_unavailable(root, "devcontainer up --workspace-folder .")
 
 
 @BOTH
@@ -336,7 +317,7 @@ def test_a_daemon_that_does_not_answer_is_exit_3(tmp_path: Path, start: Start,
     root = container_repo(tmp_path, "true", table='[tool.hostlint.container]\nname = "x"\n',
                           devcontainer=False)
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-daemon.sock")
-    _unavailable(root, "daemon is not answering")
+    assert_unavailable(root, "daemon is not answering")
 
 
 def test_on_unavailable_local_runs_the_linters_here(tmp_path: Path, start: Start,

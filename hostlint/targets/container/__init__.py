@@ -46,7 +46,7 @@ def locate(context: Context) -> tuple[Container, bool]:
 def _start_hint(context: Context) -> str:
     settings = context.config.container
     if settings.service:
-        return f"start it: `docker compose up -d {settings.service}`"
+        return f"start it: `{settings.engine or 'docker'} compose up -d {settings.service}`"
     if has_devcontainer(container_files(context.root)):
         return "start it: `devcontainer up --workspace-folder .`"
     return "start the project's container, or name it in [tool.hostlint.container] name"
