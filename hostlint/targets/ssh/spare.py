@@ -10,8 +10,9 @@ a tty special character and no line nears the pty's 4 KiB line limit) and ``eval
 command (``remote.remote_command``) in its two parts: the prefix (stty, start marker, stdin,
 ``cd``, exports), then the linter's words. A direct ``sh -c`` runs its last command in its own
 process (``exec``, no fork); so the words are run with ``exec`` when ``command -v`` finds a
-program (under bash with ``_`` set to its path, as bash does for a program it runs), else (builtin, function, alias, not found) as they are, both at the top level as a
-direct run does. Only a plain command (``plain``: words of safe characters, no shell syntax)
+program (under bash with ``_`` set to its path, as bash does for a program it runs), else
+(builtin, function, alias, not found) as they are, both at the top level as a direct run does.
+Only a plain command (``plain``: words of safe characters, no shell syntax)
 is run this way; anything else is run in a fresh channel, as without spares.
 
 What the login files printed while the spare started is its ``prelude``: the run that takes
