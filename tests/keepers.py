@@ -32,8 +32,13 @@ def keeper_pids(places: list[Path]) -> list[int]:
 
 
 def end_keepers(places: list[Path], extra: tuple[int, ...] = ()) -> None:
-    for pid in {*keeper_pids(places), *extra}:
-        if is_keeper(pid):
+    """SIGTERM (a keeper lets its spare shells finish their login files, then closes them),
+    SIGKILL for one that does not end (stopped, wedged)."""
+    pids = [pid for pid in {*keeper_pids(places), *extra} if is_keeper(pid)]
+    for pid in pids:
+        os.kill(pid, signal.SIGTERM)
+    for pid in pids:
+        if not gone_within(pid, 10):
             os.kill(pid, signal.SIGKILL)
             os.kill(pid, signal.SIGCONT)
             assert gone_within(pid, 5), f"keeper {pid} did not end"

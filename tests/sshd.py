@@ -300,6 +300,22 @@ class SshServer:
                 )
             time.sleep(_POLL)
 
+    def _settle(self, timeout: float) -> None:
+        """Wait (bounded) until no session is inside ``pyenv`` (see the module docstring): a
+        session ended there, SIGHUP included, can leave pyenv's rehash lock behind. Sessions
+        start in the background (a warm connection's spare shells), so any stop may meet one."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            busy = False
+            for pid in self.descendants():
+                try:
+                    busy = busy or b"pyenv" in Path(f"/proc/{pid}/cmdline").read_bytes()
+                except OSError:
+                    continue
+            if not busy:
+                return
+            time.sleep(_POLL)
+
     def _roots(self) -> list[_Proc]:
         roots: list[_Proc] = []
         if self.process.poll() is None:
@@ -381,6 +397,8 @@ class SshServer:
         # the listener still runs and reaps them, end the listener last.
         # That leaves neither processes nor zombies behind.
         listener_pid = self._listener[0]
+        if not self.frozen:
+            self._settle(10.0)
         tree = _stop_tree(self._roots())
         listener = [(pid, start) for pid, start in tree.items() if pid == listener_pid]
         others = {pid: start for pid, start in tree.items() if pid != listener_pid}

@@ -37,7 +37,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("keeper", "keeper.client"),  # a warm connection's target, which the SSH target tries first
     ("targets.local", "targets.watchdog", "targets.ssh", "targets.ssh.*", "targets.container",
      "targets.container.*"),
-    ("keeper.server",),  # the daemon holding an SSH connection
+    ("keeper.server", "keeper.run", "keeper.spares"),  # the daemon holding an SSH connection
     ("targets.vagrant", "targets.vagrant.*"),  # an SSH target built from Vagrant's settings
     ("targets",),  # the registry
     ("check", "explain", "hook", "stages"),

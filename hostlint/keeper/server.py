@@ -30,6 +30,7 @@ from hostlint.keeper.lock import locked, peer_uid
 from hostlint.poll import readable
 
 if TYPE_CHECKING:
+    from hostlint.keeper.spares import Pool
     from hostlint.targets.ssh.connection import Connection
     from hostlint.targets.ssh.remote import SshTarget
 
@@ -60,6 +61,7 @@ class Keeper:
         self.connected = threading.Event()  # set when connecting ended, either way
         self.target: SshTarget | None = None
         self.failure: dict[str, Any] | None = None
+        self.spares: Pool | None = None
         self.lock = threading.Lock()
         self.active = 0
         self.last_used = time.monotonic()
@@ -73,6 +75,9 @@ class Keeper:
 
         try:
             self.target = _open(self.settings, self.environ)
+            from hostlint.keeper.spares import Pool
+
+            self.spares = Pool(self.target.connection, log)
             log(f"connected to {self.settings.name} ({self.settings.spec})")
         except TargetUnavailable as exc:
             self.failure = {"reason": getattr(exc, "reason", "unavailable"),
@@ -171,6 +176,8 @@ class Keeper:
                     with contextlib.suppress(OSError):
                         os.unlink(name)
             self.listener.close()
+        if self.spares is not None:
+            self.spares.close()
         if self.target is not None:
             self.target.close()
         log("ended")
@@ -208,108 +215,10 @@ class Keeper:
             log("stop requested")
             self.stopping.set()
         elif kind == protocol.RUN:
-            Run(self, conn, reader, protocol.value(payload)).serve()
+            from hostlint.keeper.run import Run
 
-
-class Run:
-    """One linter in one channel, streamed to one client."""
-
-    def __init__(self, keeper: Keeper, conn: socket.socket, reader: protocol.Reader,
-                 request: dict[str, Any]) -> None:
-        self.keeper = keeper
-        self.conn = conn
-        self.reader = reader
-        self.request = request
-
-    def serve(self) -> None:
-        from hostlint.errors import TargetUnavailable
-
-        try:
-            process = self._start()
-        except TargetUnavailable as exc:
-            self._error(exc)
-            return
-        try:
-            self._pump(process)
-        except TargetUnavailable as exc:
-            self._error(exc)
-        finally:
-            process.close()
-
-    def _start(self) -> Any:
-        from hostlint.targets.base import Invocation
-        from hostlint.targets.ssh.remote import SshTarget, Terminal
-
-        request, settings = self.request, self.keeper.settings
-        default = Terminal()
-        terminal = Terminal(request["term"] or default.term, request["width"] or default.width,
-                            request["height"] or default.height)
-        target = SshTarget(self.keeper.connection, root=settings.root, name=settings.name,
-                           terminal=terminal, root_hint=request.get("root_hint"))
-        environ = tuple((str(k), str(v)) for k, v in request.get("environ", ()))
-        return target.start(Invocation(request["command"], tuple(request["files"]),
-                                       request.get("stdin", b""), environ))
-
-    def _pump(self, process: Any) -> None:
-        """Output out as it comes; the client's interrupt, kill and ping in; after each
-        quiet second (whatever the client sent) the target's liveness, as ``pump`` checks it."""
-        heard = time.monotonic()
-        while True:
-            ready = readable([process.fileno(), self.conn], TICK)
-            if self.conn.fileno() in ready and not self._client(process):
-                process.kill()
-                return
-            if process.fileno() in ready:
-                heard = time.monotonic()
-                data = process.read()
-                if data:
-                    self.conn.sendall(protocol.frame(protocol.DATA, data))
-                    continue
-                if not self._exited(process):
-                    process.kill()
-                    return
-                self._status(process.wait())
-                return
-            if time.monotonic() - heard >= TICK:
-                heard = time.monotonic()
-                if process.idle():
-                    self._status(process.wait())
-                    return
-
-    def _exited(self, process: Any) -> bool:
-        """After the end of the output, wait for the exit still hearing the client (a linter
-        may close its output and run on; Ctrl-C must reach it); False if the client went."""
-        from hostlint.targets.base import wait_exit
-
-        while not wait_exit(process, cancel=self.conn.fileno()):
-            if not self._client(process):
-                return False
-        return True
-
-    def _client(self, process: Any) -> bool:
-        """Act on what the client sent; False when it has gone."""
-        data = self.conn.recv(4096)
-        if not data:
-            return False
-        self.reader.feed(data)
-        for kind, _ in self.reader.pending:
-            if kind == protocol.INTERRUPT:
-                process.interrupt()
-            elif kind == protocol.KILL:
-                process.kill()
-            elif kind == protocol.PING:
-                self.conn.sendall(protocol.frame(protocol.PONG))
-        self.reader.pending.clear()
-        return True
-
-    def _status(self, result: Any) -> None:
-        self.conn.sendall(protocol.message(protocol.STATUS, {"returncode": result.returncode,
-                                                            "signal": result.signal}))
-
-    def _error(self, exc: Any) -> None:
-        self.conn.sendall(protocol.message(protocol.ERROR, {
-            "reason": getattr(exc, "reason", "unavailable"), "message": exc.message,
-            "hint": exc.hint}))
+            Run(self.connection, self.settings, self.spares, conn, reader,
+                protocol.value(payload)).serve()
 
 
 def _open(settings: Settings, environ: dict[str, str]) -> SshTarget:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from hostlint.errors import ConnectFailed
 from hostlint.targets.ssh.endpoint import Endpoint
@@ -37,6 +37,9 @@ class Connection:
         self._lost: str | None = None
         self._last_probe = 0.0
         self._probe_interval = min(5.0, max(0.5, alive_timeout / 4))
+        #: Closes one idle spare session of ours, if there is one (the keeper sets it): a
+        #: channel that must wait for room takes the room of a spare first.
+        self.reclaim: Callable[[], bool] = lambda: False
 
     # -- channels ----------------------------------------------------------------------
 
@@ -47,12 +50,31 @@ class Connection:
             with self._slots:
                 while self._limit is not None and self._open >= self._limit:
                     self.check_alive()
-                    self._slots.wait(0.25)
+                    if not self.reclaim():
+                        self._slots.wait(0.25)
                 self._open += 1
             try:
                 return self.transport.open_session(timeout=self.alive_timeout)
             except (paramiko.SSHException, EOFError, OSError) as exc:
                 self._refused(exc)
+
+    def try_open_session(self) -> paramiko.Channel | None:
+        """A new session channel if the server has room for it now, else None: never queues
+        (for a spare session, which must not take the room of a linter's)."""
+        with self._slots:
+            if self.lost or (self._limit is not None and self._open >= self._limit):
+                return None
+            self._open += 1
+        try:
+            return self.transport.open_session(timeout=self.alive_timeout)
+        except (paramiko.SSHException, EOFError, OSError) as exc:
+            code = getattr(exc, "code", None)
+            with self._slots:
+                self._open -= 1
+                if self._open > 0 and code in SESSION_LIMIT_CODES:
+                    self._limit = self._limit or self._open
+                self._slots.notify()
+            return None
 
     def _refused(self, exc: BaseException) -> None:
         """Queue after a refusal caused by our other open channels; raise otherwise.

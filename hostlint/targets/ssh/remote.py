@@ -71,11 +71,6 @@ def _quote_root(root: str) -> str:
     return shlex.quote(root)
 
 
-def _command_bytes(text: str) -> bytes:
-    """File names that are not UTF-8 travel as the bytes git gave (surrogate escapes)."""
-    return os.fsencode(text)
-
-
 @dataclass(frozen=True)
 class Terminal:
     """The remote pty: TERM and size of the host terminal, or defaults."""
@@ -110,14 +105,14 @@ class SshTarget:
 
     def batches(self, invocation: Invocation) -> list[Invocation]:
         stdin = "/" * STDIN_PATH_BYTES if invocation.stdin else "/dev/null"
-        fixed = len(_command_bytes(remote_command(self.root, invocation._replace(files=()), stdin)))
+        fixed = len(os.fsencode(remote_command(self.root, invocation._replace(files=()), stdin)))
         return split(invocation, limit=REMOTE_COMMAND_BYTES, fixed=fixed,
-                     cost=lambda name: len(_command_bytes(shlex.quote(name))) + 1)
+                     cost=lambda name: len(os.fsencode(shlex.quote(name))) + 1)
 
     def start(self, invocation: Invocation) -> Process:
         connection = self.connection
         stdin = files.put(connection, invocation.stdin) if invocation.stdin else "/dev/null"
-        command = _command_bytes(remote_command(self.root, invocation, stdin))
+        command = os.fsencode(remote_command(self.root, invocation, stdin))  # names: git's bytes
         channel = connection.open_session()
         # get_pty/exec wait for the server's reply without a timeout: a watchdog ends the
         # connection if a frozen server never answers.
@@ -165,6 +160,10 @@ class SshProcess:
 
     def fileno(self) -> int:
         return self._fileno
+
+    def started(self) -> None:
+        """The start marker was read already (a spare session's, ``spare.Spare``)."""
+        self._started.seen = True
 
     def read(self) -> bytes:
         return self._started.read(lambda: self._channel.recv(65536))

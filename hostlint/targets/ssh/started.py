@@ -36,11 +36,12 @@ class StartMarker:
             if not data:
                 held, self._held = self._held, b""
                 return held
-            out = self._feed(data)
+            out = self.feed(data)
             if out:
                 return out
 
-    def _feed(self, data: bytes) -> bytes:
+    def feed(self, data: bytes) -> bytes:
+        """``data`` without the marker, less a possible start of it (held for the next)."""
         data = self._held + data
         at = data.find(START)
         if at >= 0:
