@@ -22,15 +22,20 @@ The listener is made a child subreaper, so processes a session leaves behind
 (``nohup cmd &``) stay in its tree and are ended (and reaped) by
 ``stop()``/``kill()``.
 
-Warning for tests that kill, stop or freeze a server mid-command: the remote
-shell sources the user's ``~/.bashrc`` first; if that runs ``pyenv init``,
-it runs ``pyenv rehash``, which holds the lock file
-``$PYENV_ROOT/shims/.pyenv-shim``.  SIGKILLing it there leaves a stale lock
-and every later ``pyenv rehash`` on the machine (every remote command, every
-login shell) then waits 60 s for it; SIGSTOPping it there stalls other
-sessions until thaw.  Wait until the remote command itself runs (read a
+The account's ``~/.bashrc``: bash sources it before every command sshd runs
+(Debian's bash does so for sshd's ``bash -c``).  The fixtures' servers turn that
+off (``read_bashrc=False``): the suite must not depend on the account's start-up
+files.  On this machine root's ``~/.bashrc`` runs ``pyenv init``, i.e.
+``pyenv rehash``, which takes a machine-wide lock
+(``$PYENV_ROOT/shims/.pyenv-shim``) and waits up to 60 s for it: every remote
+command of every test suite running on the machine queued on that one lock,
+printed "pyenv: cannot rehash: couldn't acquire lock" into the linter's output
+when someone else's session held it for long (a frozen or killed one), and a
+session SIGKILLed inside it left the lock behind for everyone.  A server
+started with ``read_bashrc=True`` (bench/ does, to measure a real account)
+has all of that again: wait until the remote command itself runs (read a
 marker it prints, or ``server.wait_for_process("sleep 301")``) before
-interrupting it.
+killing, stopping or freezing it.
 """
 
 from __future__ import annotations
@@ -275,10 +280,10 @@ class SshServer:
         A process matches when its command line (arguments joined by spaces,
         ``argv[0]`` reduced to its basename) starts with *command*, so
         ``"sleep 301"`` matches ``/bin/sleep 301`` but not the
-        ``bash -c "sleep 301"`` that is still sourcing ``~/.bashrc``.
-        Use it before :meth:`kill`/:meth:`freeze`/:meth:`stop` in tests that
-        interrupt a remote command (see the pyenv warning in the module
-        docstring).
+        ``bash -c "sleep 301"`` that is still starting (or sourcing
+        ``~/.bashrc``).  Use it before :meth:`kill`/:meth:`freeze`/:meth:`stop`
+        in tests that interrupt a remote command (see the ``~/.bashrc`` note in
+        the module docstring).
         """
         deadline = time.monotonic() + timeout
         while True:
@@ -529,6 +534,7 @@ def _render_config(
     pid_file: Path,
     max_sessions: int,
     extra_config: str,
+    read_bashrc: bool,
 ) -> str:
     extra_global, extra_match = _split_extra(extra_config)
     lines = [
@@ -565,6 +571,11 @@ def _render_config(
         "UseDNS no",
         "X11Forwarding no",
     ]
+    if not read_bashrc:
+        # bash sources ~/.bashrc for a command run by sshd only as a top-level shell:
+        # SHLVL=1 in its environment makes it level 2 (bash's shell.c, run_startup_files).
+        # Only the first SetEnv line counts: an extra_config with its own SetEnv wins.
+        lines.append("SetEnv SHLVL=1")
     if not re.search(r"(?im)^\s*subsystem\s+sftp\b", extra_global):
         lines.append("Subsystem sftp internal-sftp")
     if _sshd_version() >= (9, 8):
@@ -634,9 +645,10 @@ def _wait_listening(process: subprocess.Popen[bytes], log_path: Path, port: int)
 
 
 def start_sshd(workdir: Path, *, max_sessions: int = 10, extra_config: str = "",
-               port: int | None = None) -> SshServer:
+               port: int | None = None, read_bashrc: bool = True) -> SshServer:
     """Start ``sshd -D`` on 127.0.0.1:<port> (default: a free one) with keys and config in
-    *workdir*.
+    *workdir*.  ``read_bashrc=False``: the sessions' bash does not source the account's
+    ``~/.bashrc`` (see the module docstring).
 
     Host and client ed25519 keys are generated (or reused if already in
     *workdir*); the client key is authorized for every account.  Raises
@@ -677,6 +689,7 @@ def start_sshd(workdir: Path, *, max_sessions: int = 10, extra_config: str = "",
                 pid_file=pid_file,
                 max_sessions=max_sessions,
                 extra_config=extra_config,
+                read_bashrc=read_bashrc,
             )
         )
         _run_or_raise(
@@ -756,7 +769,7 @@ class SshdFactory(Protocol):
 def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
     """One sshd shared by the whole session.  Don't stop/kill/freeze it."""
     _require_sshd()
-    server = start_sshd(tmp_path_factory.mktemp("sshd"))
+    server = start_sshd(tmp_path_factory.mktemp("sshd"), read_bashrc=False)
     try:
         yield server
     finally:
@@ -776,6 +789,7 @@ def sshd_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshdFacto
             max_sessions=max_sessions,
             extra_config=extra_config,
             port=port,
+            read_bashrc=False,
         )
         servers.append(server)
         return server

@@ -72,6 +72,16 @@ def test_openssh_client_via_ssh_home(sshd: SshServer, ssh_home: Path) -> None:
     assert lines[1].startswith("/dev/pts/")
 
 
+def test_sessions_do_not_read_the_accounts_bashrc(sshd: SshServer, ssh_home: Path) -> None:
+    """bash sources ~/.bashrc before a command sshd runs only as a top-level shell; the
+    fixtures' servers pass SHLVL=1, so the remote bash is at level 2 and skips it (see the
+    ~/.bashrc note in tests/sshd.py)."""
+    if Path(pwd.getpwnam(sshd.user).pw_shell).name != "bash":
+        pytest.skip(f"the account {sshd.user}'s login shell is not bash")
+    result = _ssh(ssh_home, "hostlint-test", 'echo "$SHLVL"')
+    assert (result.returncode, result.stdout) == (0, "2\n"), result.stderr
+
+
 def test_unknown_host_key_is_rejected(sshd: SshServer, tmp_path: Path) -> None:
     home = tmp_path / "strict-home"
     sshd.write_client_home(home, known_hosts=False)
