@@ -18,7 +18,6 @@ from hostlint.status import RunResult
 from hostlint.targets.base import Invocation, Process, split
 from hostlint.targets.posix import stdin_prefix
 from hostlint.targets.ssh import channel as files
-from hostlint.targets.ssh.channel import quick
 from hostlint.targets.ssh.connect import connect
 from hostlint.targets.ssh.connection import Connection
 from hostlint.targets.ssh.endpoint import Endpoint
@@ -192,7 +191,7 @@ class SshProcess:
 
     def _root_is_there(self) -> bool:
         """``test -d ROOT`` on the target; when it cannot tell, assume so (the status stands)."""
-        status, _ = quick(self._connection, f"test -d {_quote_root(self._root)}")
+        status, _ = files.quick(self._connection, f"test -d {_quote_root(self._root)}")
         return status != 1
 
     def _status(self) -> RunResult | None:
@@ -212,6 +211,8 @@ class SshProcess:
 
     def interrupt(self) -> None:
         self._interrupted = True
+        if not self._started.seen:  # its shell in the login files, the pty echoing: no `^C`
+            return self.kill()
         with contextlib.suppress(Exception):
             self._channel.send(b"\x03")
 
@@ -242,7 +243,7 @@ def open_ssh_target(endpoint: Endpoint, context: Context, *, root: str, name: st
     target = SshTarget(connection, root=root, name=name, terminal=Terminal.of(context.env),
                        **words)
     if root.startswith("~"):  # output names the expanded path: learn it (one channel, only then)
-        status, output = quick(connection, f"cd -- {_quote_root(root)} && pwd -P")
+        status, output = files.quick(connection, f"cd -- {_quote_root(root)} && pwd -P")
         resolved = output.decode(errors="surrogateescape").strip()
         if status == 0 and resolved.startswith("/"):
             target.roots = (*target.roots, resolved)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import select
+import shlex
 import signal
 import subprocess
 import time
@@ -27,7 +28,7 @@ from hostlint.targets.ssh.endpoint import Endpoint
 from hostlint.targets.ssh.remote import SshTarget, remote_command
 from hostlint.targets.ssh.started import START
 from tests.ssh_helpers import connected, popen_check, read_ready, run_on, ssh_config, ssh_repo
-from tests.sshd import SshServer
+from tests.sshd import SshdFactory, SshServer
 from tests.utils import (
     Result,
     alive,
@@ -250,6 +251,26 @@ def test_output_after_ctrl_c_is_shown_as_it_arrives(ssh_home: Path, tmp_path: Pa
     assert time.monotonic() - started < GRACE_SECONDS / 2 and proc.poll() is None
     assert proc.wait(timeout=10) == 130  # killed after the grace period: the channel closed
     assert none_running_within(str(marker), 5)
+
+
+@pytest.mark.timeout(30)
+def test_ctrl_c_before_the_linter_starts_echoes_nothing(
+        sshd_factory: SshdFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C while the remote shell is still in its start-up files (no start marker yet, the
+    pty still echoing: a typed ``^C`` would come back as output): hostlint hangs up instead."""
+    in_login, gate = tmp_path / "in login files", tmp_path / "gate"
+    os.mkfifo(gate)
+    bash_env = tmp_path / "bash_env"  # sourced by bash before the command, as ~/.bashrc is
+    bash_env.write_text(f": > {shlex.quote(str(in_login))}; read -r _ < {gate}\n")
+    server = sshd_factory(extra_config=f"SetEnv SHLVL=1 BASH_ENV={bash_env}\n")
+    server.write_client_home(tmp_path / "home")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    proc = popen_check(ssh_repo(tmp_path, "echo linted", "a.py", persist="0"))
+    wait_for_file(in_login, 20)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 130, err
+    assert b"^C" not in out and b"linted" not in out, out
 
 
 # -- load ----------------------------------------------------------------------------------------------
