@@ -54,6 +54,15 @@ def commit_time(repo: Path, n: int, env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
+def fresh_venv(venv: Path, *packages: str, env: dict[str, str]) -> Path:
+    """A new virtualenv with hostlint installed as users have it (not editable: no import
+    finder of an editable install on the start-up path) and ``packages``."""
+    print(f"setting up a venv with hostlint {' '.join(packages)}...", file=sys.stderr)
+    sh(sys.executable, "-m", "venv", venv)
+    sh(venv / "bin" / "pip", "install", "-q", str(HERE), *packages, env=env)
+    return venv
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
@@ -65,10 +74,7 @@ def main() -> None:
         env.update(HOME=str(base), GIT_AUTHOR_NAME="b", GIT_AUTHOR_EMAIL="b@x", GIT_COMMITTER_NAME="b",
                    GIT_COMMITTER_EMAIL="b@x", GIT_CONFIG_NOSYSTEM="1",
                    PRE_COMMIT_HOME=str(base / "pc-cache"))
-        venv = base / "venv"
-        print("setting up a venv with hostlint and pre-commit ...", file=sys.stderr)
-        sh(sys.executable, "-m", "venv", venv)
-        sh(venv / "bin" / "pip", "install", "-q", str(HERE), "pre-commit", env=env)
+        venv = fresh_venv(base / "venv", "pre-commit", env=env)
         repos = {name: make_repo(base / name, env) for name in ("no hook", "hostlint", "pre-commit")}
         sh(venv / "bin" / "hostlint", "install", cwd=repos["hostlint"], env=env)
         sh(venv / "bin" / "pre-commit", "install", cwd=repos["pre-commit"], env=env)

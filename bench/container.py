@@ -7,9 +7,10 @@ container, side by side in one run (round-robin), with the ratios to the hand-wr
 A private dockerd and the Debian test image come from tests/engine.py (root, dockerd and
 debootstrap needed; the image tarball is cached). The container has the repository
 bind-mounted at /workspaces/repo and runs `sleep infinity`; the linter is `true`, one staged
-file. The hooks are run the way git runs them (no terminal, stdin closed), in the
-repository, with the repository's index. The CLI side reaches the same daemon through a
-docker context (hostlint leaves contexts to the CLI) and has a cache directory of its own."""
+file; hostlint is installed as users have it (not editable) in a fresh virtualenv. The hooks
+are run the way git runs them (no terminal, stdin closed), in the repository, with the
+repository's index. The CLI side reaches the same daemon through a docker context (hostlint
+leaves contexts to the CLI) and has a cache directory of its own."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(HERE))
 
+from bench.commit import fresh_venv  # noqa: E402
 from bench.ssh import median_ms, timed  # noqa: E402
 from tests.engine import DEV_RECIPE, debian_image, start_engine  # noqa: E402
 
@@ -67,7 +69,8 @@ def run(base: Path, docker_env: dict[str, str], image: str, cli: str, runs: int)
          "-l", f"devcontainer.local_folder={repo}", image, "sleep", "infinity"],
         env=env, capture_output=True, text=True, check=True).stdout.strip()
     try:
-        subprocess.run([sys.executable, "-m", "hostlint", "install"], cwd=repo, env=env,
+        python = str(fresh_venv(base / "venv", env=env) / "bin" / "python")
+        subprocess.run([python, "-m", "hostlint", "install"], cwd=repo, env=env,
                        check=True, capture_output=True)
         hand = base / "hand-hook"
         hand.write_text(HAND_HOOK.format(container=container[:12]))
@@ -77,7 +80,7 @@ def run(base: Path, docker_env: dict[str, str], image: str, cli: str, runs: int)
                  HAND: ([str(hand)], env)}
         compare(sides, repo, runs)
         for name in (HOSTLINT_API, HOSTLINT_CLI):
-            _, _, timings = timed([sys.executable, "-m", "hostlint", "check", "--timings"],
+            _, _, timings = timed([python, "-m", "hostlint", "check", "--timings"],
                                   cwd=repo, env=sides[name][1])
             print(f"{name}: {timings.strip().removeprefix('hostlint: ')}")
     finally:
