@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tests.utils import hostlint
+from tests.utils import hostlint, linter_config, make_repo
 
 
 def inside(name: str, *args: str) -> str:
@@ -27,3 +27,19 @@ def assert_unavailable(root: Path, text: str) -> None:
     assert result.code == 3, (result.out, result.stderr)
     assert text in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert time.monotonic() - began <= 10
+
+
+def container_repo(tmp_path: Path, command: str, *, staged: tuple[str, ...] = ("a.py",),
+                   table: str = "", devcontainer: bool = True) -> Path:
+    """A repository whose linter is ``command`` (``table``: more configuration), with a
+    ``.devcontainer.json`` unless told otherwise."""
+    root = make_repo(tmp_path / "repo", linter_config(command) + table, staged=staged)
+    if devcontainer:
+        (root / ".devcontainer.json").write_text('{"image": "x"}\n')
+    return root
+
+
+def live(ps_output: str) -> list[str]:
+    """The lines of ``ps -eo stat=,args=`` naming live processes (zombies left out)."""
+    return [line for line in ps_output.splitlines()
+            if line.strip() and not line.lstrip().startswith("Z")]

@@ -29,15 +29,6 @@ from tests.utils import (
 SPARE = "bash -c stty -echo 2>/dev/null; printf '\\036hostlint-spare"
 
 
-@pytest.fixture
-def server(sshd_factory: SshdFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SshServer:
-    made = sshd_factory()
-    home = tmp_path / "home"
-    made.write_client_home(home)
-    monkeypatch.setenv("HOME", str(home))
-    return made
-
-
 def spare(server: SshServer) -> int:
     """The pid of the spare shell the last run left behind (started in the background)."""
     return server.wait_for_process(SPARE, timeout=20)

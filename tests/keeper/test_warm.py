@@ -35,16 +35,6 @@ from tests.utils import (
 
 
 @pytest.fixture
-def server(sshd_factory: SshdFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SshServer:
-    """A server of this test's own, reachable as ``hostlint-test``."""
-    made = sshd_factory()
-    home = tmp_path / "home"
-    made.write_client_home(home)
-    monkeypatch.setenv("HOME", str(home))
-    return made
-
-
-@pytest.fixture
 def places() -> list[Path]:
     return keeper_dirs(dict(os.environ))
 

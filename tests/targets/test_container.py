@@ -18,7 +18,13 @@ from hostlint import container_engine
 from hostlint.config import ContainerSettings
 from hostlint.engine_transport import engine_path
 from hostlint.files import arguments
-from tests.container_helpers import assert_unavailable, devcontainer_labels, inside
+from tests.container_helpers import (
+    assert_unavailable,
+    container_repo,
+    devcontainer_labels,
+    inside,
+    live,
+)
 from tests.engine import Containers, Engine
 from tests.utils import (
     HOSTILE,
@@ -79,19 +85,9 @@ def start(containers: Containers, dev_image: str, tmp_path: Path,
     return run
 
 
-def container_repo(tmp_path: Path, command: str, *, staged: tuple[str, ...] = ("a.py",),
-                   table: str = "", devcontainer: bool = True) -> Path:
-    config = linter_config(command) + table
-    root = make_repo(tmp_path / "repo", config, staged=staged)
-    if devcontainer:
-        (root / ".devcontainer.json").write_text('{"image": "x"}\n')
-    return root
-
-
 def processes(engine: Engine, container: str) -> list[str]:
     """Every live process in the container (zombies left out), as ``ps`` lists them."""
-    out = engine.docker("exec", container, "ps", "-eo", "stat=,args=").stdout
-    return [line for line in out.splitlines() if line.strip() and not line.lstrip().startswith("Z")]
+    return live(engine.docker("exec", container, "ps", "-eo", "stat=,args=").stdout)
 
 
 # ----------------------------------------------------------------------------------------

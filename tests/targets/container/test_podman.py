@@ -16,7 +16,13 @@ import pytest
 
 from hostlint.engine_transport import engine_failure
 from hostlint.files import arguments
-from tests.container_helpers import assert_unavailable, devcontainer_labels, inside
+from tests.container_helpers import (
+    assert_unavailable,
+    container_repo,
+    devcontainer_labels,
+    inside,
+    live,
+)
 from tests.podman import REQUIRE_ENV, Podman, podman_unavailable, start_podman
 from tests.utils import (
     HOSTILE,
@@ -87,17 +93,13 @@ def podman_repo(tmp_path: Path, command: str, *, staged: tuple[str, ...] = ("a.p
                 table: str = "", devcontainer: bool = True) -> Path:
     """A repository whose linter is ``command``, with engine podman chosen (docker may be
     on PATH too, and comes first)."""
-    root = make_repo(tmp_path / "repo", linter_config(command) + PODMAN_TABLE + table,
-                     staged=staged)
-    if devcontainer:
-        (root / ".devcontainer.json").write_text('{"image": "x"}\n')
-    return root
+    return container_repo(tmp_path, command, staged=staged, table=PODMAN_TABLE + table,
+                          devcontainer=devcontainer)
 
 
 def processes(podman: Podman, container: str) -> list[str]:
     """Every live process in the container (zombies left out), as ``ps`` lists them."""
-    out = podman.podman("exec", container, "ps", "-eo", "stat=,args=").stdout
-    return [line for line in out.splitlines() if line.strip() and not line.lstrip().startswith("Z")]
+    return live(podman.podman("exec", container, "ps", "-eo", "stat=,args=").stdout)
 
 
 def commit(root: Path, out: Path) -> int:
