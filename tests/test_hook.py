@@ -62,6 +62,19 @@ def test_hook_runs_with_no_tty_no_stdin_and_minimal_path(root: Path, tmp_path: P
     assert code == 1 and "bad.py:1:1: E999" in out
 
 
+def test_the_repositorys_own_modules_never_run_inside_the_hook(root: Path, tmp_path: Path) -> None:
+    """A repository with its own ``queue.py`` (or any module hostlint imports) at the top:
+    the hook still runs hostlint's, and the repository's code never runs in hostlint."""
+    _install(root)
+    ran = tmp_path / "repository code ran"
+    for module in ("queue", "signal", "typing"):
+        (root / f"{module}.py").write_text(f"open({str(ran)!r}, 'w').close()\n")
+    git(root, "add", "queue.py", "signal.py", "typing.py")
+    code, out = _commit(root, tmp_path)
+    assert code == 1 and "queue.py:1:1: E999" in out, out  # the linter ran on them, as usual
+    assert not ran.exists()
+
+
 def test_hook_falls_back_to_hostlint_on_path(root: Path, tmp_path: Path) -> None:
     missing = tmp_path / "gone" / "python"
     result = hostlint("install", cwd=root)

@@ -21,7 +21,15 @@ if [ "${HOSTLINT-}" = 0 ]; then  # before looking for hostlint: skipping works w
     exit 0
 fi
 if [ -x "$INTERPRETER" ]; then
-    exec "$INTERPRETER" -m hostlint hook "$HOOK_TYPE" "$@"
+    # Not `-m hostlint`: that puts the repository first on the import path, where its own
+    # queue.py or typing.py would run inside hostlint (and runpy costs start-up); `-c` puts
+    # the current directory there as "": take it off before hostlint is imported.
+    exec "$INTERPRETER" -c '
+import sys
+if sys.path[:1] == [""]:
+    del sys.path[0]
+from hostlint.__main__ import main
+main()' hook "$HOOK_TYPE" "$@"
 elif command -v hostlint >/dev/null 2>&1; then
     exec hostlint hook "$HOOK_TYPE" "$@"
 fi
