@@ -15,28 +15,6 @@ if TYPE_CHECKING:
     from hostlint.environment import Environment
     from hostlint.last_log import LastLog
 
-# One sequence at an introducer (ESC, or a C1 control encoded in UTF-8), ECMA-48 syntax;
-# only a \xc2 that starts an ordinary character matches none of these.
-_SEQUENCE = re.compile(
-    rb"(?P<csi>(?:\x1b\[|\xc2\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e])"  # params, final byte
-    rb"|(?P<string>\x1b[]PX^_]|\xc2[\x90\x98\x9d\x9e\x9f])"  # OSC, DCS, SOS, PM, APC
-    # A CSI not finished: broken by a byte it cannot hold, or (at the end) cut by a read.
-    rb"|(?P<open>(?:\x1b\[|\xc2\x9b)[\x30-\x3f]*[\x20-\x2f]*)"
-    rb"|(?P<esc>\x1b[\x20-\x2f]*[\x30-\x7e])"  # ESC ( B, ESC 7, ESC c ...
-    rb"|(?P<c1>\xc2[\x80-\x9f])"  # any other C1 control
-    rb"|(?P<lone>\x1b[\x20-\x2f]*|\xc2\Z)")  # the same for other sequences
-# What a terminal may get with colour on: SGR colours, sgr0's ``ESC ( B``, and the cursor
-# moves of progress bars (up, down, forward, back, next/previous line, column; erase line).
-_KEEP = re.compile(rb"\x1b\[[0-9;:]*m|\x1b\[[0-9]*[A-GK]|\x1b\(B")
-# Output with no string and no C1 control (most of it) is filtered in one substitution,
-# which removes every sequence (finished or broken), or every one not kept.
-_ANY_SEQUENCE = rb"\x1b(?:\[[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]?|[\x20-\x2f]*[\x30-\x7e]?)"
-_DROP = {False: re.compile(_ANY_SEQUENCE),
-         True: re.compile(rb"\x1b(?!\[[0-9;:]*m|\[[0-9]*[A-GK]|\(B)" + _ANY_SEQUENCE[4:])}
-_STRING_START = re.compile(rb"\x1b[]PX^_]")
-# The end of a string (OSC also ends at BEL); CAN and SUB cancel one, ESC starts ST or the next.
-_STRING_END = re.compile(rb"[\x18\x1a\x1b]|\xc2\x9c|\xc2\Z")
-_OSC_END = re.compile(rb"[\x07\x18\x1a\x1b]|\xc2\x9c|\xc2\Z")
 _HOLD_MAX = 256
 #: A string sequence longer than this is a stray introducer: what follows is shown as text.
 STRING_MAX = 64 * 1024
@@ -131,25 +109,32 @@ class Escapes:
         data, self._held = self._held + data, b""
         if self._string is not None or b"\xc2" in data:
             self._parse(data)
-        elif b"\x1b" not in data:
+        elif b"\x1b" not in data:  # plain text, most output: no pattern needed
             self._sink.write(data)
-        elif _STRING_START.search(data):
-            self._parse(data)
         else:
-            self._plain(data)
+            from hostlint import sequences  # compiled on first use (sequences.py)
+
+            if sequences.STRING_START.search(data):
+                self._parse(data)
+            else:
+                self._plain(data)
 
     def _plain(self, data: bytes) -> None:
         """No string, no C1 control: one substitution (a sequence cut at the end held)."""
+        from hostlint import sequences  # compiled on first use (sequences.py)
+
         last = data.rfind(b"\x1b", max(0, len(data) - _HOLD_MAX))
         if last >= 0:
-            match = _SEQUENCE.match(data, last)
+            match = sequences.SEQUENCE.match(data, last)
             if match and match.lastgroup in ("open", "lone") and match.end() == len(data):
                 data, self._held = data[:last], data[last:]
         if data:
-            self._sink.write(_DROP[self._colour].sub(b"", data))
+            self._sink.write(sequences.DROP[self._colour].sub(b"", data))
 
     def _parse(self, data: bytes) -> None:
         """Sequence by sequence, strings and C1 controls included."""
+        from hostlint import sequences  # compiled on first use (sequences.py)
+
         out: list[bytes] = []
         pos, esc, lead, end = 0, -1, -1, len(data)
         while pos < end:
@@ -158,7 +143,7 @@ class Escapes:
                 continue
             esc, lead = _next(data, b"\x1b", pos, esc), _next(data, b"\xc2", pos, lead)
             start = min(esc, lead)
-            match = _SEQUENCE.match(data, start) if start < end else None
+            match = sequences.SEQUENCE.match(data, start) if start < end else None
             if match is None and start < end:  # \xc2 starting a character: look further
                 lead = _next(data, b"\xc2", start + 1, start)
                 continue
@@ -176,14 +161,16 @@ class Escapes:
 
     def _sequence(self, match: re.Match[bytes], out: list[bytes]) -> int:
         """The sequence matched: kept, dropped, or (a string) dropped as it comes."""
-        if self._colour and match.lastgroup in ("csi", "esc") and _KEEP.fullmatch(match.group()):
+        from hostlint import sequences  # compiled on first use (sequences.py)
+
+        if self._colour and match.lastgroup in ("csi", "esc") and sequences.KEEP.fullmatch(match.group()):
             out.append(match.group())
             return match.end()
         # Else dropping the sequence could join a lead byte \xc2 before it and the byte after
         # it into a C1 control.
         out[-1] = out[-1].rstrip(b"\xc2")
         if match.lastgroup == "string":
-            self._string = _OSC_END if match.group()[-1] in b"]\x9d" else _STRING_END
+            self._string = sequences.OSC_END if match.group()[-1] in b"]\x9d" else sequences.STRING_END
             self._dropped = 0
         return match.end()
 
@@ -333,11 +320,6 @@ def close(sink: Sink) -> None:
         sink.flush()
 
 
-# A byte that continues a path, so a root right after it is inside a longer path.
-_IN_PATH = re.compile(rb"[\w./~-]")
-# Escape sequences just before a root (``ESC[1m/srv/proj/a.py``): looked through to the byte
-# before them.
-_ESCAPES_BEFORE = re.compile(rb"(?:\x1b\[[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]|\x1b\([\x30-\x7e])+\Z")
 _CONTEXT = 128
 
 
@@ -351,7 +333,7 @@ class MapPaths:
         prefixes = sorted({os.fsencode(r.rstrip("/")) + b"/" for r in roots if r.strip("/")},
                           key=len, reverse=True)
         self._prefixes = prefixes
-        self._pattern = re.compile(b"|".join(map(re.escape, prefixes)))
+        self._pattern: re.Pattern[bytes] | None = None  # compiled when a root first shows up
         self._longest = max(map(len, prefixes), default=0)
         self._firsts = {p[:1] for p in prefixes}
         self._held = b""
@@ -374,6 +356,8 @@ class MapPaths:
         self._sink.write(mapped)
 
     def _map(self, text: bytes, start: int) -> bytes:
+        if self._pattern is None:
+            self._pattern = re.compile(b"|".join(map(re.escape, self._prefixes)))
         pieces, last, pos = [], start, start
         while match := self._pattern.search(text, pos):
             if _starts_path(text, match.start()):
@@ -408,8 +392,10 @@ class MapPaths:
 def _starts_path(text: bytes, at: int) -> bool:
     """Whether a root at ``at`` starts a path: the byte before it (escape sequences looked
     through) does not continue one."""
+    from hostlint import sequences
+
     before = text[max(0, at - _CONTEXT):at]
-    escapes = _ESCAPES_BEFORE.search(before)
+    escapes = sequences.ESCAPES_BEFORE.search(before)
     if escapes:
         before = before[:escapes.start()]
-    return not _IN_PATH.match(before[-1:])
+    return not sequences.IN_PATH.match(before[-1:])

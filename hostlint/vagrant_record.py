@@ -130,9 +130,10 @@ def guest_root(project: Project, machine: Machine | None, repo_root: Path) -> tu
 
 
 #: ``config.vm.synced_folder "HOST", "GUEST"`` (or ``web.vm...``, single quotes, parentheses).
-_SYNCED_FOLDER = re.compile(r"""^\s*\w+\.vm\.synced_folder\s*\(?\s*"""
-                            r"""(["'])([^"']*)\1\s*,\s*(["'])([^"']*)\3(.*)$""")
-_DISABLED = re.compile(r"(?:\bdisabled:|:disabled\s*=>)\s*true\b")
+#: Patterns as text, compiled (and cached by ``re``) only when a Vagrantfile is read.
+_SYNCED_FOLDER = (r"""^\s*\w+\.vm\.synced_folder\s*\(?\s*"""
+                  r"""(["'])([^"']*)\1\s*,\s*(["'])([^"']*)\3(.*)$""")
+_DISABLED = r"(?:\bdisabled:|:disabled\s*=>)\s*true\b"
 
 
 def vagrantfile_folders(vagrantfile: Path) -> list[tuple[str, str, int]]:
@@ -145,10 +146,10 @@ def vagrantfile_folders(vagrantfile: Path) -> list[tuple[str, str, int]]:
         return []
     found = []
     for number, line in enumerate(text.splitlines(), 1):
-        match = _SYNCED_FOLDER.match(line)
+        match = re.match(_SYNCED_FOLDER, line)
         if match is None or "#{" in line.split("#", 1)[0] + match.group(2) + match.group(4):
             continue
-        if not _DISABLED.search(match.group(5).split("#", 1)[0]):
+        if not re.search(_DISABLED, match.group(5).split("#", 1)[0]):
             found.append((match.group(2), match.group(4), number))
     return found
 

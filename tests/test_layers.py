@@ -31,7 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("config", "config_file", "git", "files", "vagrant_record", "patch", "staging", "container_engine",
      "docker_api", "engine_transport",
      "keeper.identity", "keeper.protocol", "keeper.lock"),  # warm connections: no paramiko
-    ("detect", "stream", "notices", "last_log"),
+    ("detect", "stream", "sequences", "notices", "last_log"),
     ("targets.cancel",),
     ("targets.base", "targets.posix"),
     ("keeper", "keeper.client"),  # a warm connection's target, which the SSH target tries first
