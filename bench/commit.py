@@ -1,11 +1,15 @@
-"""What a hook adds to `git commit`: no hook vs the hostlint hook vs a pre-commit hook, all
-running the same no-op linter (`true`) on one staged file, side by side in one run.
+"""What a hook adds to `git commit`: no hook vs the hostlint hook vs a pre-commit hook vs
+the floor of any Python hook, all running the same no-op linter (`true`) on one staged
+file, side by side in one run.
 
     python bench/commit.py [--runs 30]
 
 Installs hostlint (non-editable, as users have it) and pre-commit into a temporary venv,
-makes three identical repositories, and times commits round-robin so machine noise hits
-all three alike. Prints medians, what each hook adds, and the ratio."""
+makes four identical repositories, and times commits round-robin so machine noise hits
+all four alike. Prints medians, what each hook adds, and the ratios. The floor is a
+minimal hook on the same interpreter doing what hostlint must: the same three git calls
+and the linter under a pty, nothing else (no configuration, no output filters, no log):
+what hostlint adds beyond it is hostlint's own, the rest depends on the machine."""
 
 from __future__ import annotations
 
@@ -26,6 +30,43 @@ PRE_COMMIT_CONFIG = """repos:
     name: noop
     entry: "true"
     language: system
+"""
+
+#: The floor: the interpreter, git's answers (the repository, then the two diffs side by side)
+#: and `true` under a pty, read to its end.
+FLOOR = """import os, sys, termios
+def spawn(argv, out, setsid=False):
+    return os.posix_spawnp(argv[0], argv, os.environ, setsid=setsid, file_actions=[
+        (os.POSIX_SPAWN_DUP2, out, 1), (os.POSIX_SPAWN_DUP2, out, 2)])
+def collect(fd, pid):
+    data = b""
+    while chunk := os.read(fd, 65536):
+        data += chunk
+    return data, os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+def git(*args):
+    read, write = os.pipe()
+    pid = spawn(["git", *args], write)
+    os.close(write)
+    return read, pid
+top = collect(*git("rev-parse", "--show-toplevel"))[0].strip()
+diffs = [git("diff", "--name-only", "-z"), git("diff", "--cached", "--name-only", "-z")]
+names = [n.decode() for n in collect(*diffs[1])[0].split(b"\\0") if n]
+collect(*diffs[0])
+master, slave = os.openpty()
+attrs = termios.tcgetattr(slave)
+attrs[1] &= ~termios.OPOST
+termios.tcsetattr(slave, termios.TCSANOW, attrs)
+pid = spawn(["/bin/sh", "-c", 'true "$@"', "hook", *names], slave, setsid=True)
+os.close(slave)
+while True:
+    try:
+        chunk = os.read(master, 65536)
+    except OSError:
+        break
+    if not chunk:
+        break
+    os.write(1, chunk)
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
 """
 
 
@@ -75,9 +116,14 @@ def main() -> None:
                    GIT_COMMITTER_EMAIL="b@x", GIT_CONFIG_NOSYSTEM="1",
                    PRE_COMMIT_HOME=str(base / "pc-cache"))
         venv = fresh_venv(base / "venv", "pre-commit", env=env)
-        repos = {name: make_repo(base / name, env) for name in ("no hook", "hostlint", "pre-commit")}
+        names = ("no hook", "hostlint", "pre-commit", "floor")
+        repos = {name: make_repo(base / name, env) for name in names}
         sh(venv / "bin" / "hostlint", "install", cwd=repos["hostlint"], env=env)
         sh(venv / "bin" / "pre-commit", "install", cwd=repos["pre-commit"], env=env)
+        (base / "floor.py").write_text(FLOOR)
+        floor = repos["floor"] / ".git" / "hooks" / "pre-commit"
+        floor.write_text(f"#!/bin/sh\nexec {venv / 'bin' / 'python'} {base / 'floor.py'}\n")
+        floor.chmod(0o755)
         for repo in repos.values():  # warm caches (pre-commit builds its env once)
             commit_time(repo, -1, env)
         times: dict[str, list[float]] = {name: [] for name in repos}
@@ -92,9 +138,12 @@ def main() -> None:
         print(f"  {name:<10} {ms:7.1f} ms{added}")
     hostlint_added = medians["hostlint"] - base_ms
     pre_commit_added = medians["pre-commit"] - base_ms
+    floor_added = medians["floor"] - base_ms
     print(f"hostlint hook adds {hostlint_added:.1f} ms (target <= 40 ms); "
           f"{hostlint_added / pre_commit_added:.2f}x what pre-commit adds (target <= 0.35x); "
           f"commit time ratio hostlint/pre-commit {medians['hostlint'] / medians['pre-commit']:.2f}x")
+    print(f"the floor of a Python hook adds {floor_added:.1f} ms: hostlint's own share is "
+          f"{hostlint_added - floor_added:.1f} ms ({hostlint_added / floor_added:.2f}x the floor)")
 
 
 if __name__ == "__main__":
