@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
@@ -15,7 +16,7 @@ except ImportError:  # pragma: no cover - older typer
 
 from hostlint import __version__
 from hostlint.config import TARGETS
-from hostlint.environment import COLOR_MODES, Environment
+from hostlint.environment import COLOR_MODES, Environment, TextStdout
 from hostlint.errors import CommandLineError, Finished, report
 from hostlint.hook import HOOK_TYPES
 
@@ -67,8 +68,7 @@ def _version(ctx: typer.Context, value: bool) -> None:
         except Exception:
             paramiko = "not installed"
         text = f"hostlint {__version__}\nPython {platform.python_version()}\nparamiko {paramiko}\n"
-        _env(ctx).stdout.write(text.encode())
-        _env(ctx).stdout.flush()
+        _env(ctx).write(text.encode())
         raise typer.Exit()
 
 
@@ -207,6 +207,7 @@ def run_hook(
 
     env = _env(ctx)
     env.verbose = env.verbose or verbose
+    env.require_stdout()
     options = CheckOptions(target=target, color=color, hook=hook_type,
                            hook_args=tuple(args or ()), hook_input=hook_input(hook_type))
     return int(run_check(env, options))
@@ -229,9 +230,7 @@ def detect(
     env = _env(ctx)
     env.verbose = env.verbose or verbose
     staging.recover_here(env)
-    env.require_stdout()
-    env.stdout.write(detect_report(env, target=target).encode())
-    env.stdout.flush()
+    env.write(detect_report(env, target=target).encode())
     return 0
 
 
@@ -261,6 +260,8 @@ def stop(
 def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
     """Run the CLI; returns the exit code (the in-process entry the tests use too)."""
     env = env or Environment()
+    # The framework's own output (help, completion scripts) goes through env.write as ours does.
+    real, sys.stdout = sys.stdout, TextStdout(env, sys.stdout)
     try:
         result = app(
             args=list(argv) if argv is not None else None,
@@ -270,6 +271,8 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         )
     except BaseException as exc:
         return int(report(_in_our_terms(exc), stderr=env.stderr, verbose=env.verbose))
+    finally:
+        sys.stdout = real
     return int(result or 0)
 
 

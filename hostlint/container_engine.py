@@ -202,9 +202,16 @@ def _remote_user(metadata: str | None) -> str | None:
 # ----------------------------------------------------------------------------------------
 
 
+#: The variables that choose which engine or daemon the CLI talks to: docker's host, context
+#: and config directory (where the current context is recorded); podman's remote host,
+#: named connection and containers.conf files (which name the default connection).
+DAEMON_VARIABLES = ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG", "CONTAINER_HOST",
+                    "CONTAINER_CONNECTION", "CONTAINERS_CONF", "CONTAINERS_CONF_OVERRIDE")
+
+
 def _cache_key(root: Path, settings: ContainerSettings, environ: Mapping[str, str]) -> tuple[Any, ...]:
     """The repository, the settings and which daemon the CLI talks to."""
-    daemon = tuple(environ.get(name) for name in ("DOCKER_HOST", "DOCKER_CONTEXT", "CONTAINER_HOST"))
+    daemon = tuple(environ.get(name) for name in DAEMON_VARIABLES)
     return (CACHE_VERSION, os.fsdecode(root), tuple(settings), daemon)
 
 

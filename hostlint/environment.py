@@ -10,9 +10,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from hostlint.errors import UsageError
+from hostlint.errors import StdoutError, UsageError
 
 COLOR_MODES = ("auto", "always", "never")
+_OPEN_STDOUT = "run hostlint with stdout open (redirect it to /dev/null to discard the output)"
 
 
 def user_cache_dir(environ: Mapping[str, str]) -> Path:
@@ -98,8 +99,26 @@ class Environment:
         is a usage error before anything runs."""
         if self.stdout_closed:
             raise UsageError("stdout is closed: there is nowhere to show the linters' output",
-                             hint="run hostlint with stdout open (redirect it to /dev/null to "
-                             "discard the output)")
+                             hint=_OPEN_STDOUT)
+
+    def write(self, data: bytes) -> None:
+        """A command's own output (``detect``, ``--version``, the help) on stdout, flushed at
+        once. A closed stdout, or one that cannot be written (a full disk), is a
+        ``StdoutError``; its descriptor is pointed at /dev/null first, so the interpreter's
+        last flush does not fail again. A reader that went away (EPIPE) is left to the CLI
+        framework, which ends quietly with 1."""
+        if self.stdout_closed:
+            raise StdoutError("stdout is closed: there is nowhere to write the output",
+                              hint=_OPEN_STDOUT)
+        try:
+            self.stdout.write(data)
+            self.stdout.flush()
+        except OSError as exc:
+            self.lose_stdout()
+            if isinstance(exc, BrokenPipeError):
+                raise
+            raise StdoutError(f"cannot write to stdout: {exc.strerror or exc}",
+                              hint="redirect it to a file or terminal that can be written") from exc
 
     @property
     def is_tty(self) -> bool:
@@ -137,6 +156,42 @@ class Environment:
                 return True
             return self.is_tty
         return mode == "always"
+
+
+class TextStdout(io.TextIOBase):
+    """``sys.stdout`` while the CLI framework runs (its help, its completion scripts): text
+    written through ``Environment.write``, so a stdout that cannot be written ends those the
+    way it ends hostlint's own commands."""
+
+    def __init__(self, env: Environment, real: TextIO | None) -> None:
+        super().__init__()
+        self._env = env
+        self._encoding = real.encoding if real is not None else "utf-8"
+        self._errors = real.errors if real is not None else "strict"
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self._encoding
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return self._errors
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if not isinstance(text, str):  # as a text stream does (click probes with bytes)
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        if text:
+            self._env.write(text.encode(self._encoding, self._errors or "strict"))
+        return len(text)
+
+    def isatty(self) -> bool:
+        return self._env.is_tty
+
+    def fileno(self) -> int:
+        return self._env.stdout.fileno()
 
 
 def _to_devnull(stream: BinaryIO | TextIO) -> None:

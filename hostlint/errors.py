@@ -48,6 +48,12 @@ class GitError(HostlintError):
     """No repository, a bare repository, or a git command that failed (exit 2)."""
 
 
+class StdoutError(UsageError):
+    """stdout is closed or cannot be written (a full disk, ``> /dev/full``) for a command whose
+    output is the point (exit 2: how hostlint was started, like a closed stdout for ``check``;
+    not a finding, not the target, not a bug)."""
+
+
 class CommandLineError(HostlintError):
     """The command line could not be parsed; the parser's own text says why (exit 2)."""
 

@@ -8,8 +8,10 @@ import os
 import subprocess
 from pathlib import Path
 
-from hostlint.config import load
-from hostlint.container_engine import Container, root_inside
+import pytest
+
+from hostlint.config import ContainerSettings, load
+from hostlint.container_engine import DAEMON_VARIABLES, Container, cached, root_inside, store
 from hostlint.engine_transport import engine_failure
 from hostlint.environment import Environment
 from hostlint.targets.base import Context, Invocation
@@ -81,3 +83,20 @@ def test_engine_complaints_become_the_fix() -> None:
     stopped = engine_failure("/usr/bin/docker", b"Error response from daemon: container abc is "
                              b"not running", container="dev")
     assert stopped.reason == "stopped"
+
+
+@pytest.mark.parametrize("name", DAEMON_VARIABLES)
+def test_a_cached_container_is_not_reused_for_another_daemon(tmp_path: Path, name: str) -> None:
+    """A variable that points the engine's CLI elsewhere (set, changed or unset) misses the
+    cache: the container found for one daemon is never exec'd into on another."""
+    root, settings = tmp_path / "repo", ContainerSettings()
+    found = Container("/usr/bin/podman", "abc", "dev", True, "/workspaces/repo", "test", None,
+                      None, "test", "podman start dev")
+    environ = dict(os.environ)  # the test environment has none of DAEMON_VARIABLES
+    store(root, settings, environ, found)
+    assert cached(root, settings, environ) == found
+    assert cached(root, settings, {**environ, name: "elsewhere"}) is None
+    store(root, settings, {**environ, name: "elsewhere"}, found)
+    assert cached(root, settings, {**environ, name: "elsewhere"}) == found
+    assert cached(root, settings, {**environ, name: "another"}) is None
+    assert cached(root, settings, environ) is None

@@ -177,6 +177,52 @@ def test_stderr_closed_too_changes_nothing_but_the_message(tmp_path: Path) -> No
         assert proc.returncode == code, redirect
 
 
+#: What ``sh -c 'exec "$@" REDIRECT'`` does to stdout → hostlint's one line for it.
+UNWRITABLE = {
+    "> /dev/full": "hostlint: cannot write to stdout: No space left on device; redirect it to a "
+                   "file or terminal that can be written\n",
+    ">&-": "hostlint: stdout is closed: there is nowhere to write the output; run hostlint with "
+           "stdout open (redirect it to /dev/null to discard the output)\n",
+}
+
+
+def _with_stdout(redirect: str, args: list[str], cwd: Path,
+                 **extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["sh", "-c", f'exec "$@" {redirect}', "sh", *hostlint_argv(*args)],
+                          cwd=cwd, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          env=child_env(**extra), check=False)
+
+
+@pytest.mark.parametrize("redirect", list(UNWRITABLE))
+@pytest.mark.parametrize("args, extra", [
+    (["detect"], {}), (["--version"], {}), (["--help"], {}), ([], {}), (["detect", "--help"], {}),
+    ([], {"_HOSTLINT_COMPLETE": "source_bash"}),
+], ids=["detect", "version", "help", "no-arguments", "command-help", "completion-script"])
+def test_2_with_one_line_when_a_commands_output_cannot_be_written(
+        tmp_path: Path, redirect: str, args: list[str], extra: dict[str, str]) -> None:
+    """Output that is the command's point, on a full or closed stdout: how hostlint was
+    started is wrong (2), not a bug (70), and no traceback at exit (120)."""
+    proc = _with_stdout(redirect, args, _repo(tmp_path, "true"), **extra)
+    assert (proc.returncode, proc.stderr) == (2, UNWRITABLE[redirect])
+
+
+@pytest.mark.parametrize("redirect", list(UNWRITABLE))
+@pytest.mark.parametrize("args", [["install"], ["uninstall"], ["stop"]])
+def test_commands_that_only_report_on_stderr_do_not_need_stdout(
+        tmp_path: Path, redirect: str, args: list[str]) -> None:
+    proc = _with_stdout(redirect, args, _repo(tmp_path, "true"))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.startswith("hostlint: ") and len(proc.stderr.splitlines()) == 1
+
+
+def test_run_hook_with_stdout_closed_runs_nothing(tmp_path: Path) -> None:
+    """As ``hook``: nowhere to show the linters' output."""
+    marker = tmp_path / "ran"
+    proc = _with_stdout(">&-", ["run-hook", "pre-commit"], _repo(tmp_path, f"touch {marker}"))
+    assert proc.returncode == 2 and "stdout is closed" in proc.stderr
+    assert not marker.exists()
+
+
 def completion_script(shell: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """The completion script for ``shell``, asked for as the guide shows."""
     return subprocess.run(hostlint_argv(), cwd=cwd, capture_output=True, text=True,
