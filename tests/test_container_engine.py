@@ -81,3 +81,21 @@ def test_engine_complaints_become_the_fix() -> None:
     stopped = engine_failure("/usr/bin/docker", b"Error response from daemon: container abc is "
                              b"not running", container="dev")
     assert stopped.reason == "stopped"
+
+
+def test_the_cache_is_not_written_through_a_symlink_planted_at_its_temporary_file(
+        tmp_path: Path) -> None:
+    from hostlint.config import ContainerSettings
+    from hostlint.container_engine import _cache_file, cached, store
+
+    root, environ = tmp_path / "repo", {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    cache = _cache_file(root, environ)
+    cache.parent.mkdir(parents=True)
+    os.symlink(victim, cache.with_name(f"{cache.name}.{os.getpid()}"))
+    found = Container("/usr/bin/docker", "abc", "dev", True, "/w", "test", None, None, "test", "x")
+    store(root, ContainerSettings(), environ, found)
+    assert victim.read_text() == "precious\n"
+    assert cached(root, ContainerSettings(), environ) == found
+    assert (cache.stat().st_mode & 0o777) == 0o600
