@@ -30,8 +30,8 @@ def _reserve_standard_descriptors() -> None:
             os.open(os.devnull, os.O_RDWR)  # the lowest free number: this one
 
 
-#: ``check``'s options (cli.py declares them for typer, with their help): flags, and options
-#: taking a value (``--only``/``--skip`` repeat).
+#: ``check``'s options (cli.py declares them for typer, with their help; tests/test_cli.py
+#: keeps the two lists the same): flags, and options taking a value (``--only``/``--skip`` repeat).
 CHECK_FLAGS = ("--all-files", "--advisory", "--timings", "--no-map-paths", "-v", "--verbose")
 CHECK_VALUES = ("--target", "--color", "--only", "--skip")
 

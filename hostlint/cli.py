@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -50,6 +50,29 @@ def _complete_linter(incomplete: str) -> list[str]:
     return [linter.name for linter in linters if linter.name.startswith(incomplete)]
 
 
+def _target_option(help: str) -> Any:
+    """``--target``: one of the target kinds, completed as such."""
+    return typer.Option(metavar=_choices(TARGETS), help=help, autocompletion=_complete_target)
+
+
+def _linter_option(help: str) -> Any:
+    """``--only`` / ``--skip``: a linter's name (repeatable), completed from the configuration."""
+    return typer.Option(metavar="NAME", help=help, autocompletion=_complete_linter)
+
+
+def _hook_type_option(help: str) -> Any:
+    """``--hook-type``: one of the git hooks hostlint installs (repeatable)."""
+    return typer.Option("--hook-type", metavar=_choices(HOOK_TYPES), help=help)
+
+
+# The options more than one command takes, declared once. ``check``'s options are also
+# parsed without typer by ``__main__.parse_check`` (CHECK_FLAGS / CHECK_VALUES):
+# tests/test_cli.py keeps the two the same.
+Target = Annotated[str | None, _target_option("Where the linters run.")]
+Color = Annotated[str | None, typer.Option(metavar=_choices(COLOR_MODES), help="Colours in the output.")]
+Verbose = Annotated[bool, typer.Option("-v", "--verbose", help="Tracebacks and details.")]
+
+
 def _env(ctx: typer.Context) -> Environment:
     env = ctx.obj
     if not isinstance(env, Environment):
@@ -81,7 +104,7 @@ def main_options(
             "--version", callback=_version, is_eager=True, help="Versions of hostlint, Python and paramiko."
         ),
     ] = False,
-    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Tracebacks and details.")] = False,
+    verbose: Verbose = False,
 ) -> None:
     _env(ctx).verbose = verbose or _env(ctx).verbose
 
@@ -92,33 +115,19 @@ def check(
     paths: Annotated[
         list[str] | None, typer.Argument(metavar="[PATH]...", help="Files to lint (default: staged files).")
     ] = None,
-    target: Annotated[
-        str | None,
-        typer.Option(metavar=_choices(TARGETS), help="Where the linters run.",
-                     autocompletion=_complete_target),
-    ] = None,
+    target: Target = None,
     all_files: Annotated[bool, typer.Option("--all-files", help="Lint every tracked file.")] = False,
-    color: Annotated[
-        str | None, typer.Option(metavar=_choices(COLOR_MODES), help="Colours in the output.")
-    ] = None,
+    color: Color = None,
     advisory: Annotated[
         bool | None, typer.Option("--advisory", help="Findings never block the commit.")
     ] = None,
-    only: Annotated[
-        list[str] | None,
-        typer.Option(metavar="NAME", help="Run only this linter (repeatable).",
-                     autocompletion=_complete_linter),
-    ] = None,
-    skip: Annotated[
-        list[str] | None,
-        typer.Option(metavar="NAME", help="Skip this linter (repeatable).",
-                     autocompletion=_complete_linter),
-    ] = None,
+    only: Annotated[list[str] | None, _linter_option("Run only this linter (repeatable).")] = None,
+    skip: Annotated[list[str] | None, _linter_option("Skip this linter (repeatable).")] = None,
     timings: Annotated[bool, typer.Option("--timings", help="Print detect/connect/lint times.")] = False,
     no_map_paths: Annotated[
         bool, typer.Option("--no-map-paths", help="Keep remote absolute paths in the output.")
     ] = False,
-    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Tracebacks and details.")] = False,
+    verbose: Verbose = False,
 ) -> int:
     """Lint the staged files, the given paths, or every tracked file."""
     from hostlint.check import CheckOptions
@@ -148,9 +157,7 @@ def install(
         bool, typer.Option("--force", help="Keep a foreign hook as .legacy and chain it.")
     ] = False,
     hook_type: Annotated[
-        list[str] | None, typer.Option("--hook-type", metavar=_choices(HOOK_TYPES),
-                                       help="The git hook to install (repeatable; default "
-                                       "pre-commit).")
+        list[str] | None, _hook_type_option("The git hook to install (repeatable; default pre-commit).")
     ] = None,
 ) -> int:
     """Install the git hooks (never overwrites a hook hostlint did not write)."""
@@ -167,9 +174,8 @@ def install(
 def uninstall(
     ctx: typer.Context,
     hook_type: Annotated[
-        list[str] | None, typer.Option("--hook-type", metavar=_choices(HOOK_TYPES),
-                                       help="The git hook to remove (repeatable; default: every "
-                                       "hook hostlint wrote).")
+        list[str] | None,
+        _hook_type_option("The git hook to remove (repeatable; default: every hook hostlint wrote)."),
     ] = None,
 ) -> int:
     """Remove hostlint's hooks, restoring any hook they displaced."""
@@ -189,15 +195,9 @@ def run_hook(
     args: Annotated[
         list[str] | None, typer.Argument(metavar="ARG", help="git's arguments to that hook.")
     ] = None,
-    target: Annotated[
-        str | None,
-        typer.Option(metavar=_choices(TARGETS), help="Where the linters run.",
-                     autocompletion=_complete_target),
-    ] = None,
-    color: Annotated[
-        str | None, typer.Option(metavar=_choices(COLOR_MODES), help="Colours in the output.")
-    ] = None,
-    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Tracebacks and details.")] = False,
+    target: Target = None,
+    color: Color = None,
+    verbose: Verbose = False,
 ) -> int:
     """Run one git hook's linters as the installed hook does: `run-hook commit-msg FILE`,
     `run-hook pre-push REMOTE URL < ref-lines`, `run-hook pre-commit`."""
@@ -216,12 +216,8 @@ def run_hook(
 @app.command()
 def detect(
     ctx: typer.Context,
-    target: Annotated[
-        str | None,
-        typer.Option(metavar=_choices(TARGETS), help="Explain this target instead.",
-                     autocompletion=_complete_target),
-    ] = None,
-    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Tracebacks and details.")] = False,
+    target: Annotated[str | None, _target_option("Explain this target instead.")] = None,
+    verbose: Verbose = False,
 ) -> int:
     """Print the target `check` would use here, and every rule that led there."""
     from hostlint import staging

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hostlint.errors import ConfigError
-from hostlint.fsutil import create_private
+from hostlint.fsutil import replace_private
 
 #: The smallest configuration, shown wherever there is none (``check``, ``install``): the
 #: lines to paste, not a path into hostlint's repository that a pip user does not have.
@@ -80,10 +80,7 @@ def _store(cache: Path, key: tuple[Any, ...], table: Any) -> None:
     try:
         data = marshal.dumps((key, table))  # ValueError for TOML dates: then no cache
         cache.parent.mkdir(parents=True, exist_ok=True)
-        partial = cache.with_name(f"{cache.name}.{os.getpid()}")
-        with create_private(partial) as f:
-            f.write(data)
-        os.replace(partial, cache)
+        replace_private(cache, data)
     except (OSError, ValueError):
         pass
 

@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 from hostlint.config import ContainerSettings
 from hostlint.engine_transport import ApiTransport, CliTransport, engine_name, engine_path, transport
 from hostlint.environment import user_cache_dir
+from hostlint.fsutil import replace_private
 
 DEVCONTAINER_FOLDER = "devcontainer.local_folder"
 DEVCONTAINER_CONFIG = "devcontainer.config_file"
@@ -242,14 +243,10 @@ def store(root: Path, settings: ContainerSettings, environ: Mapping[str, str],
     if not found.running or cached(root, settings, environ) == found:
         return
     path = _cache_file(root, environ)
-    partial = path.with_name(f"{path.name}.{os.getpid()}")
     with contextlib.suppress(OSError, ValueError):
         data = marshal.dumps((_cache_key(root, settings, environ), tuple(found)))
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(partial, path)
+        replace_private(path, data)
 
 
 def forget(root: Path, environ: Mapping[str, str]) -> None:

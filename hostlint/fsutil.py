@@ -1,5 +1,6 @@
 """Files hostlint creates in places others may write to (``.git/hostlint``, the hooks
-directory, the user cache): created afresh, private, and never through a symbolic link."""
+directory, the user cache): created afresh, private, and never through a symbolic link;
+a cache file replaced whole."""
 
 from __future__ import annotations
 
@@ -22,3 +23,13 @@ def create_private(path: Path, mode: int = 0o600) -> BinaryIO:
         os.unlink(path)
         fd = os.open(path, _NEW, mode)
     return os.fdopen(fd, "wb")
+
+
+def replace_private(path: Path, data: bytes) -> None:
+    """``path`` holding ``data``, 0600: written to a new file beside it (``create_private``)
+    and renamed over it, so a reader sees the old contents or all the new ones. ``OSError``
+    if it fails (a partial file may be left; the next write at that name replaces it)."""
+    partial = path.with_name(f"{path.name}.{os.getpid()}")
+    with create_private(partial) as f:
+        f.write(data)
+    os.replace(partial, path)

@@ -86,6 +86,18 @@ def test_help_and_mistakes_still_go_to_the_full_cli(tmp_path: Path, args: tuple[
     assert b"Usage: hostlint " in proc.stdout + proc.stderr
 
 
+def test_the_lean_parser_knows_the_options_check_declares() -> None:
+    """``__main__`` parses ``check`` without typer: its CHECK_FLAGS and CHECK_VALUES are the
+    typer command's options, flags as flags (an option added to one only would be refused, or
+    its value read as a path, on the fast path)."""
+    from hostlint.__main__ import CHECK_FLAGS, CHECK_VALUES
+
+    params: list[Any] = get_command(app).commands["check"].params  # type: ignore[attr-defined]
+    options = [p for p in params if p.param_type_name == "option"]
+    assert sorted(CHECK_FLAGS) == sorted(name for p in options if p.is_flag for name in p.opts)
+    assert sorted(CHECK_VALUES) == sorted(name for p in options if not p.is_flag for name in p.opts)
+
+
 # -- the rendered help ---------------------------------------------------------------------------
 
 COMMANDS = ((), *((name,) for name in sorted(get_command(app).commands)))  # type: ignore[attr-defined]

@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from hostlint.config import ContainerSettings, load
-from hostlint.container_engine import DAEMON_VARIABLES, Container, cached, root_inside, store
+from hostlint.container_engine import (
+    DAEMON_VARIABLES,
+    Container,
+    _cache_file,
+    cached,
+    root_inside,
+    store,
+)
 from hostlint.engine_transport import engine_failure
 from hostlint.environment import Environment
 from hostlint.targets.base import Context, Invocation
@@ -100,3 +107,18 @@ def test_a_cached_container_is_not_reused_for_another_daemon(tmp_path: Path, nam
     assert cached(root, settings, {**environ, name: "elsewhere"}) == found
     assert cached(root, settings, {**environ, name: "another"}) is None
     assert cached(root, settings, environ) is None
+
+
+def test_the_cache_is_not_written_through_a_symlink_planted_at_its_temporary_file(
+        tmp_path: Path) -> None:
+    root, environ = tmp_path / "repo", {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    cache = _cache_file(root, environ)
+    cache.parent.mkdir(parents=True)
+    os.symlink(victim, cache.with_name(f"{cache.name}.{os.getpid()}"))
+    found = Container("/usr/bin/docker", "abc", "dev", True, "/w", "test", None, None, "test", "x")
+    store(root, ContainerSettings(), environ, found)
+    assert victim.read_text() == "precious\n"
+    assert cached(root, ContainerSettings(), environ) == found
+    assert (cache.stat().st_mode & 0o777) == 0o600

@@ -21,7 +21,7 @@ import sys
 # hashlib's own BLAKE2b (``hashlib.blake2b`` is this class), without ``import hashlib``, which
 # loads OpenSSL first: ~3 ms of every check, for digests OpenSSL would not compute faster.
 from _blake2 import blake2b
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
@@ -37,6 +37,8 @@ SYSTEM_CONFIG = "/etc/ssh/ssh_config"
 DEFAULT_IDENTITIES = ("~/.ssh/id_ed25519", "~/.ssh/id_ecdsa", "~/.ssh/id_rsa")
 DEFAULT_KNOWN_HOSTS = ("~/.ssh/known_hosts", "~/.ssh/known_hosts2")
 GLOBAL_KNOWN_HOSTS = ("/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2")
+#: How deep ``Include`` lines nest before OpenSSH stops following them.
+INCLUDE_DEPTH = 16
 #: ssh_config keys naming files whose contents decide the connection.
 FILE_KEYS = ("identityfile", "certificatefile", "userknownhostsfile", "globalknownhostsfile")
 DEFAULT_FILES = (*DEFAULT_IDENTITIES, *DEFAULT_KNOWN_HOSTS, *GLOBAL_KNOWN_HOSTS)
@@ -85,31 +87,57 @@ def user_config_text(home: str) -> str:
 
 def config_text(path: Path, base: Path, depth: int = 0) -> str:
     """A config file's text with its ``Include`` lines replaced by the included files (which
-    paramiko does not read itself)."""
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return ""
+    paramiko does not read itself). Every ``Include`` is followed, whatever ``Host`` or
+    ``Match`` block it stands in (the SSH target's ``ssh_config`` narrows them to one host):
+    the key is taken before the spec is parsed, and any included file that changes must give
+    another key."""
     lines: list[str] = []
-    for line in text.splitlines():
-        words = line.split(None, 1)
-        if depth < 16 and len(words) == 2 and words[0].lower() == "include":
-            for pattern in _words(words[1]):
-                pattern = os.path.expanduser(pattern)
-                full = pattern if os.path.isabs(pattern) else str(base / pattern)
-                lines.extend(config_text(Path(p), base, depth + 1) for p in sorted(glob.glob(full)))
+    for line in read_config(path).splitlines():
+        keyword, value = config_words(line)
+        if keyword == "include" and depth < INCLUDE_DEPTH:
+            lines.extend(config_text(p, base, depth + 1) for p in included(_words(value), base))
         else:
             lines.append(line)
     return "\n".join(lines)
+
+
+def read_config(path: Path) -> str:
+    """A config file's text; a missing or unreadable one is empty, as OpenSSH takes it."""
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
+
+
+def config_words(line: str) -> tuple[str, str]:
+    """A config line's keyword in lower case and its value, split as OpenSSH does: the keyword
+    ends at white space or ``=``, and one ``=`` may stand between the two (``("", "")`` for
+    a blank line)."""
+    text = line.strip()
+    end = next((i for i, char in enumerate(text) if char.isspace() or char == "="), len(text))
+    value = text[end:].strip()
+    if value.startswith("="):
+        value = value[1:].lstrip()
+    return text[:end].lower(), value
+
+
+def included(patterns: Iterable[str], base: Path) -> Iterator[Path]:
+    """The files an ``Include`` line's patterns name, in the order OpenSSH reads them: ``~``
+    expanded, a relative pattern taken from ``base`` (the directory of the top config file:
+    ``~/.ssh``, ``/etc/ssh``), each pattern's matches sorted."""
+    for pattern in patterns:
+        pattern = os.path.expanduser(pattern)
+        full = pattern if os.path.isabs(pattern) else str(base / pattern)
+        yield from (Path(p) for p in sorted(glob.glob(full)))
 
 
 def named_files(text: str, home: str) -> Iterator[str]:
     """Every file the config text names under ``FILE_KEYS``, and the default ones."""
     yield from (expand(name, home) for name in DEFAULT_FILES)
     for line in text.splitlines():
-        words = line.strip().replace("=", " ", 1).split(None, 1)
-        if len(words) == 2 and words[0].lower() in FILE_KEYS:
-            for name in _words(words[1]):
+        keyword, value = config_words(line)
+        if keyword in FILE_KEYS:
+            for name in _words(value):
                 yield expand(name, home)
                 yield expand(name, home) + ".pub"
 
@@ -182,5 +210,6 @@ def private_dir(directory: Path) -> bool:
     return True
 
 
-__all__ = ["PROTOCOL", "Settings", "config_text", "directories", "expand", "key", "named_files",
-           "private_dir", "socket_path", "user_config_text"]
+__all__ = ["INCLUDE_DEPTH", "PROTOCOL", "Settings", "config_text", "config_words", "directories",
+           "expand", "included", "key", "named_files", "private_dir", "read_config", "socket_path",
+           "user_config_text"]

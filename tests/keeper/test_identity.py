@@ -93,3 +93,12 @@ def test_an_open_directory_is_closed_and_a_foreign_one_refused(tmp_path: Path) -
         foreign.mkdir(mode=0o700)
         os.chown(foreign, 65534, 65534)
         assert not private_dir(foreign)
+
+
+def test_an_include_written_with_equals_is_followed(home: Path) -> None:
+    """``Include=FILE`` is read by OpenSSH too: a change in that file gives another key."""
+    (home / ".ssh" / "config").write_text("Include=conf.d/extra\n")
+    environ = {"HOME": str(home)}
+    before = key(BASE, environ)
+    (home / ".ssh" / "conf.d" / "extra").write_text("Host other\n")
+    assert key(BASE, environ) != before

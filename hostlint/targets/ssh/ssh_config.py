@@ -5,15 +5,13 @@ expanded the way OpenSSH nests them (paramiko reads no ``Include``), then parami
 from __future__ import annotations
 
 import fnmatch
-import glob
-import os
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from hostlint.errors import ConfigError
-from hostlint.keeper.identity import SYSTEM_CONFIG
+from hostlint.keeper.identity import INCLUDE_DEPTH, SYSTEM_CONFIG, config_words, included, read_config
 from hostlint.targets.ssh.transport import load_paramiko
 
 load_paramiko()  # done already by importing transport; it must come before `import paramiko`
@@ -46,28 +44,21 @@ def _read_config(path: Path, base: Path, host: str, within: str | None = None, d
     applies only where its ``Include`` line does (a ``Host`` block that does not match
     ``host`` includes nothing), its ``Host``/``Match`` lines narrow that further (``within``:
     the enclosing ``Match`` criteria), and the lines after the ``Include`` belong to the block
-    around it again."""
-    try:
-        text = path.read_text(errors="replace")
-    except OSError:
-        return ""
+    around it again. (``identity.config_text`` follows every ``Include`` instead: the keeper
+    key is taken without the host, and a change to any included file must change it.)"""
     lines: list[str] = []
     header, active = (f"Match {within}", None) if within else ("Host *", True)
-    for line in text.splitlines():
-        words = line.strip().replace("=", " ", 1).split(None, 1)
-        keyword, value = (words[0].lower(), words[1] if len(words) > 1 else "") if words else ("", "")
+    for line in read_config(path).splitlines():
+        keyword, value = config_words(line)
         if keyword in ("host", "match"):
             header, active = _block(keyword, value, host, within)
             lines.append(header)
             continue
-        if keyword == "include" and depth < 16:
+        if keyword == "include" and depth < INCLUDE_DEPTH:
             if active is not False:
                 inner = _criteria(header) if active is None else None
-                for pattern in shlex.split(value):
-                    pattern = os.path.expanduser(pattern)
-                    full = pattern if os.path.isabs(pattern) else str(base / pattern)
-                    lines.extend(_read_config(Path(p), base, host, inner, depth + 1)
-                                 for p in sorted(glob.glob(full)))
+                lines.extend(_read_config(p, base, host, inner, depth + 1)
+                             for p in included(shlex.split(value), base))
                 lines.append(header)  # what follows belongs to this block again
             continue
         lines.append(line)

@@ -10,13 +10,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
 from hostlint.environment import user_cache_dir
+from hostlint.fsutil import replace_private
 from hostlint.targets.vagrant.plan import Plan
 
 
@@ -60,16 +59,9 @@ def store(plan: Plan, environ: Mapping[str, str], text: str, known_hosts_line: s
     path = cache_file(plan, environ)
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        _write_private(path.with_suffix(".known_hosts"), known_hosts_line + "\n")
-        _write_private(path, json.dumps({"key": key, "project": str(plan.project.root),
-                                         "machine": plan.machine, "ssh_config": text}))
-
-
-def _write_private(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")  # created 0600
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+        replace_private(path.with_suffix(".known_hosts"), (known_hosts_line + "\n").encode())
+        replace_private(path, json.dumps({"key": key, "project": str(plan.project.root),
+                                          "machine": plan.machine, "ssh_config": text}).encode())
 
 
 def forget(plan: Plan, environ: Mapping[str, str]) -> None:

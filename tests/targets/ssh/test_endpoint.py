@@ -92,6 +92,9 @@ CONFIGS: dict[str, tuple[str, dict[str, str], tuple[str, ...]]] = {
         {"a.conf": "Host target\n    Include {d}/b.conf\n    Port 2210\n",
          "b.conf": "HostName deep.example\n"},
         ("target", "tx")),
+    "Include=, and an = in a file name": (
+        "Host target\n    Include={d}/a.conf\n    Include {d}/b=c.conf\n    User outer\n",
+        {"a.conf": "Port 2211\n", "b=c.conf": "HostName eq.example\n"}, ("target", "other")),
     "Match all": (
         "Host target\n    HostName t.example\nMatch all\n    Port 2201\n    User everyone\n",
         {}, ("target", "other")),
