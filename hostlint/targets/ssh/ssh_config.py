@@ -58,11 +58,21 @@ def _read_config(path: Path, base: Path, host: str, within: str | None = None, d
             if active is not False:
                 inner = _criteria(header) if active is None else None
                 lines.extend(_read_config(p, base, host, inner, depth + 1)
-                             for p in included(shlex.split(value), base))
+                             for p in included(_patterns(value, path), base))
                 lines.append(header)  # what follows belongs to this block again
             continue
         lines.append(line)
     return "\n".join(lines)
+
+
+def _patterns(value: str, path: Path) -> list[str]:
+    """An ``Include`` line's patterns, quoted as OpenSSH quotes them (which refuses the line
+    when a quote is left open)."""
+    try:
+        return shlex.split(value)
+    except ValueError as exc:
+        raise ConfigError(f"ssh config: {path}: cannot read `Include {value}`: {exc}",
+                          hint=f"close the quote in {path}") from None
 
 
 def _block(keyword: str, value: str, host: str, within: str | None) -> tuple[str, bool | None]:

@@ -40,6 +40,13 @@ def test_resolve_follows_include(sshd: SshServer, ssh_home: Path) -> None:
     assert resolve(ALIAS, environ=os.environ).port == sshd.port
 
 
+
+def test_an_include_with_an_open_quote_is_a_configuration_error(ssh_home: Path) -> None:
+    config = ssh_home / ".ssh" / "config"
+    config.write_text('Include "conf.d/*.conf\n' + config.read_text())
+    with pytest.raises(ConfigError, match=f'{config}: cannot read `Include "conf.d'):
+        resolve(ALIAS, environ=os.environ)
+
 # -- names that would reach a shell (CVE-2023-51385) -------------------------------------------
 
 
