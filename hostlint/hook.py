@@ -58,8 +58,26 @@ def install(cwd: Path, *, hook_types: Sequence[str] = ("pre-commit",), force: bo
     displaced = [t for t in types if _exists(hooks / t) and not is_ours(hooks / t)]
     for hook_type in displaced:
         _may_displace(hooks / hook_type, hooks / f"{hook_type}.legacy", force=force)
-    lines = [_write(hooks, t, t in displaced, interpreter or sys.executable) for t in types]
+    interpreter = interpreter or sys.executable
+    _check_interpreter(interpreter)
+    lines = [_write(hooks, t, t in displaced, interpreter) for t in types]
     return [*lines, *_config_warning(root)]
+
+
+def _check_interpreter(interpreter: str) -> None:
+    """The hook imports hostlint with the repository off the import path: refuse an
+    interpreter that finds it only in the current directory (a checkout never installed),
+    whose hook would fail every commit."""
+    import subprocess
+
+    found = subprocess.run([interpreter, "-c", "import hostlint"], cwd="/", check=False,
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    if found.returncode != 0:
+        raise UsageError(f"{interpreter} cannot import hostlint outside this directory, so the "
+                         "hook could not run it",
+                         hint="install hostlint for that interpreter (`pip install .` in a "
+                         "checkout), then run `hostlint install` again")
 
 
 def _write(hooks: Path, hook_type: str, displace: bool, interpreter: str) -> str:

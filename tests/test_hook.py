@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from hostlint.config import load
-from hostlint.hook import MARKER
+from hostlint.errors import UsageError
+from hostlint.hook import MARKER, install
 from tests.utils import (
     child_env,
     git,
@@ -60,6 +61,17 @@ def test_hook_runs_with_no_tty_no_stdin_and_minimal_path(root: Path, tmp_path: P
     git(root, "add", "bad.py")
     code, out = _commit(root, tmp_path)
     assert code == 1 and "bad.py:1:1: E999" in out
+
+
+def test_install_refuses_an_interpreter_that_finds_hostlint_only_here(root: Path,
+                                                                      tmp_path: Path) -> None:
+    """A checkout run without installing (``python -m hostlint install`` in it): the hook,
+    which keeps the repository off the import path, could never import hostlint."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", tmp_path / "bare"], check=True)
+    bare = str(tmp_path / "bare" / "bin" / "python")
+    with pytest.raises(UsageError, match="cannot import hostlint outside this directory"):
+        install(root, interpreter=bare)
+    assert not (root / ".git" / "hooks" / "pre-commit").exists()
 
 
 def test_the_repositorys_own_modules_never_run_inside_the_hook(root: Path, tmp_path: Path) -> None:
