@@ -12,13 +12,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
-from typing import NamedTuple
 
 from hostlint import config as config_mod
 from hostlint import detect, files, git, last_log, notices, stages, staging, targets
 from hostlint.config import Config, Linter
 from hostlint.environment import Environment, linters_at_once
 from hostlint.errors import Interrupted, TargetUnavailable, UsageError, exit_status
+from hostlint.records import NamedTuple
 from hostlint.status import ExitCode, RunResult, exit_code
 from hostlint.stream import Held, Sink, close, output_stack, spill_warning
 from hostlint.targets.base import Cancel, Invocation, Target, run

@@ -10,10 +10,11 @@ import math
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from hostlint.config_file import find
 from hostlint.errors import ConfigError, UsageError
+from hostlint.records import NamedTuple
 
 TARGETS = ("auto", "local", "vagrant", "container", "ssh")
 ON_UNAVAILABLE = ("fail", "skip", "local")

@@ -19,12 +19,13 @@ import os
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from hostlint.config import ContainerSettings
 from hostlint.engine_transport import ApiTransport, CliTransport, engine_name, engine_path, transport
 from hostlint.environment import user_cache_dir
 from hostlint.fsutil import replace_private
+from hostlint.records import NamedTuple
 
 DEVCONTAINER_FOLDER = "devcontainer.local_folder"
 DEVCONTAINER_CONFIG = "devcontainer.config_file"

@@ -6,11 +6,11 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import NamedTuple
 
 from hostlint.config import Config
 from hostlint.environment import Environment, which
 from hostlint.errors import UsageError
+from hostlint.records import NamedTuple
 from hostlint.vagrant_record import Project, find_project, machine_name, several_machines
 
 

@@ -19,12 +19,13 @@ import os
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from hostlint import docker_api
 from hostlint.config import ContainerSettings
 from hostlint.environment import which
 from hostlint.errors import TargetUnavailable
+from hostlint.records import NamedTuple
 
 ENGINES = ("docker", "podman")
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import NamedTuple
+
+from hostlint.records import NamedTuple
 
 #: Upper bound for one local command line; Linux's ARG_MAX is usually 2 MiB (environment
 #: included), and fewer, larger batches only save linter start-ups.

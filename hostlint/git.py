@@ -7,9 +7,9 @@ import os
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple
 
 from hostlint.errors import GitError
+from hostlint.records import NamedTuple
 
 
 def _git(args: Sequence[str], cwd: Path | str | None = None) -> bytes:

@@ -8,9 +8,9 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-from typing import NamedTuple
 
 from hostlint import git
+from hostlint.records import NamedTuple
 
 Side = tuple[str | None, str] | None  # (blob id or None when unknown, mode); None: no file
 

@@ -9,11 +9,12 @@ import contextlib
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from hostlint import git
 from hostlint.config import HOOKS, Linter
 from hostlint.errors import UsageError
+from hostlint.records import NamedTuple
 
 if TYPE_CHECKING:
     from hostlint.targets.base import Target

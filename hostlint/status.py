@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Iterable
-from typing import NamedTuple
+
+from hostlint.records import NamedTuple
 
 
 class ExitCode:

@@ -10,9 +10,9 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
-from typing import NamedTuple
 
 from hostlint.errors import UsageError
+from hostlint.records import NamedTuple
 
 DEFAULT_GUEST_ROOT = "/vagrant"
 

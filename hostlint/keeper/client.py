@@ -22,7 +22,7 @@ import time
 from _socket import AF_UNIX, SHUT_RDWR, SOCK_STREAM, socket
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from hostlint.environment import user_cache_dir
 from hostlint.errors import ConnectFailed
@@ -30,6 +30,7 @@ from hostlint.keeper import protocol
 from hostlint.keeper.identity import Settings, key, socket_path
 from hostlint.keeper.lock import locked, peer_uid
 from hostlint.poll import readable
+from hostlint.records import NamedTuple
 from hostlint.status import RunResult
 from hostlint.targets.base import Invocation, Process, split
 from hostlint.targets.posix import put_by_run, take_by_run

@@ -23,10 +23,10 @@ import sys
 from _blake2 import blake2b
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import NamedTuple
 
 from hostlint import __version__
 from hostlint.environment import user_cache_dir
+from hostlint.records import NamedTuple
 
 #: Bumped when the keeper's wire protocol changes: an old keeper is then never asked.
 PROTOCOL = 1

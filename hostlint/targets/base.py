@@ -13,10 +13,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from hostlint.files import partition
 from hostlint.poll import readable
+from hostlint.records import NamedTuple
 from hostlint.status import RunResult
 from hostlint.stream import Sink
 from hostlint.targets.cancel import Cancel

@@ -12,10 +12,10 @@ import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
-from typing import NamedTuple
 
 from hostlint.environment import user_cache_dir
 from hostlint.fsutil import replace_private
+from hostlint.records import NamedTuple
 from hostlint.targets.vagrant.plan import Plan
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import contextlib
 import tempfile
 from collections.abc import Iterator, Mapping
-from typing import IO, Any, NamedTuple
+from typing import IO, Any
 
 from hostlint.environment import which
 from hostlint.errors import TargetUnavailable
+from hostlint.records import NamedTuple
 from hostlint.targets.vagrant.plan import Plan
 
 #: Vagrant's machine states that mean "not running", with what to do.
