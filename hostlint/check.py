@@ -41,6 +41,8 @@ class CheckOptions(NamedTuple):
     hook: str = "pre-commit"
     hook_args: tuple[str, ...] = ()
     hook_input: bytes = b""
+    #: pre-push as pre-commit and prek run it: ``paths`` are the pushed files they pass.
+    hook_files: bool = False
 
 
 class Job:
@@ -99,7 +101,8 @@ def _check(env: Environment, options: CheckOptions, repo: git.Repo, log: last_lo
     )
     color = env.color(options.color)
     stage = stages.from_git(options.hook, options.hook_args, root=repo.root, cwd=env.cwd,
-                            stdin=options.hook_input)
+                            stdin=options.hook_input,
+                            framework=env.environ if options.hook_files else None)
     staged = stage.staged and not options.paths and not options.all_files
     unstaged = None
     if staged and stage.files is None:  # both diffs at once: set aside what is not staged
@@ -111,7 +114,8 @@ def _check(env: Environment, options: CheckOptions, repo: git.Repo, log: last_lo
     names = aside.names if staged else names
     jobs = plan(config, names, options, env, stage)
     if all(job.skipped for job in jobs):
-        kind = "given" if options.paths else "tracked" if options.all_files else "staged"
+        kind = ("given" if options.paths else "pushed" if stage.name == "pre-push"
+                else "tracked" if options.all_files else "staged")
         considered = [lt for lt in config.linters
                       if stage.selects(lt) and (not options.only or lt.name in options.only)]
         line = notices.nothing_run(names, kind, [(j.linter.name, j.skipped or "") for j in jobs],
@@ -184,7 +188,7 @@ def collect_files(root: Path, cwd: Path, options: CheckOptions,
         return [n for n in chosen if os.path.islink(root / n) or os.path.isfile(root / n)]
     if options.all_files:
         return git.tracked_files(root)
-    if options.paths:
+    if options.paths or options.hook_files:
         return _explicit(root, cwd, options.paths)
     return git.staged_files(root)
 

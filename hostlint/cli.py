@@ -198,9 +198,13 @@ def run_hook(
     target: Target = None,
     color: Color = None,
     verbose: Verbose = False,
+    files: Annotated[bool, typer.Option(
+        "--files", help="pre-push as pre-commit and prek run it: the ARGs are the pushed files; "
+        "the remote from PRE_COMMIT_REMOTE_NAME and PRE_COMMIT_REMOTE_URL.")] = False,
 ) -> int:
     """Run one git hook's linters as the installed hook does: `run-hook commit-msg FILE`,
-    `run-hook pre-push REMOTE URL < ref-lines`, `run-hook pre-commit`."""
+    `run-hook pre-push REMOTE URL < ref-lines`, `run-hook pre-commit`; under pre-commit or
+    prek, `run-hook pre-push --files -- FILE...`."""
     from hostlint.check import CheckOptions
     from hostlint.check import check as run_check
     from hostlint.stages import hook_input
@@ -208,8 +212,13 @@ def run_hook(
     env = _env(ctx)
     env.verbose = env.verbose or verbose
     env.require_stdout()
-    options = CheckOptions(target=target, color=color, hook=hook_type,
-                           hook_args=tuple(args or ()), hook_input=hook_input(hook_type))
+    given = tuple(args or ())
+    if files:  # the framework read git's ref lines: stdin holds none
+        options = CheckOptions(target=target, color=color, hook=hook_type, paths=given,
+                               hook_files=True)
+    else:
+        options = CheckOptions(target=target, color=color, hook=hook_type, hook_args=given,
+                               hook_input=hook_input(hook_type))
     return int(run_check(env, options))
 
 

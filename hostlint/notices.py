@@ -30,8 +30,9 @@ def shell_failure(name: str, result: RunResult, where: str, path_hint: str) -> s
 
 def nothing_run(names: Sequence[str], kind: str, skipped: Sequence[tuple[str, str]],
                 everyone: bool) -> str:
-    """Why no linter runs: no files (``kind``: staged, tracked or given), none that any linter
-    takes, or ``skipped`` linters (name, by what); ``everyone``: every linter was skipped."""
+    """Why no linter runs: no files (``kind``: staged, pushed, tracked or given), none that
+    any linter takes, or ``skipped`` linters (name, by what); ``everyone``: every linter was
+    skipped."""
     if not names:
         return ("nothing to lint: no tracked files under the paths given" if kind == "given"
                 else f"nothing to lint: no files are {kind}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,10 +69,21 @@ def hook_input(hook: str, fd: int = 0) -> bytes:
     return b"".join(chunks)
 
 
-def from_git(hook: str, args: Sequence[str], *, root: Path, cwd: Path, stdin: bytes) -> Stage:
-    """The stage of hook type ``hook`` called with git's ``args`` and ``stdin``."""
+#: What pre-commit and prek tell a pre-push hook about the remote, as hostlint's own hook
+#: names it for the linters.
+FRAMEWORK_REMOTE = (("PRE_COMMIT_REMOTE_NAME", "HOSTLINT_REMOTE_NAME"),
+                    ("PRE_COMMIT_REMOTE_URL", "HOSTLINT_REMOTE_URL"))
+
+
+def from_git(hook: str, args: Sequence[str], *, root: Path, cwd: Path, stdin: bytes,
+             framework: Mapping[str, str] | None = None) -> Stage:
+    """The stage of hook type ``hook`` called with git's ``args`` and ``stdin``; or, given
+    the ``framework``'s environment (``run-hook pre-push --files``), the pre-push stage
+    pre-commit or prek run, whose files are ``check``'s given paths."""
     if hook not in HOOKS:
         raise UsageError(f"hook type {hook!r} is not supported", hint=f"use one of: {', '.join(HOOKS)}")
+    if framework is not None:
+        return _framework_push(hook, framework)
     if hook in MESSAGE:
         return _message(hook, args, cwd)
     if hook == "pre-push":
@@ -113,6 +124,17 @@ def _pre_push(args: Sequence[str], root: Path, lines: bytes) -> Stage:
             names.update(dict.fromkeys(git.pushed_files(root, remote, local_sha, remote_sha)))
     return Stage("pre-push", files=tuple(names), stdin=lines,
                  environ=(("HOSTLINT_REMOTE_NAME", remote), ("HOSTLINT_REMOTE_URL", url)))
+
+
+def _framework_push(hook: str, environ: Mapping[str, str]) -> Stage:
+    """pre-push under pre-commit or prek: they read git's ref lines themselves and pass the
+    changed files; the remote comes from their variables (set for a push, not for
+    ``pre-commit run --hook-stage pre-push``). The linters' stdin is empty."""
+    if hook != "pre-push":
+        raise UsageError(f"run-hook --files is for pre-push, not {hook}",
+                         hint=f"pass git's arguments instead: hostlint run-hook {hook} ARGS")
+    return Stage("pre-push", environ=tuple(
+        (ours, environ[theirs]) for theirs, ours in FRAMEWORK_REMOTE if theirs in environ))
 
 
 @contextlib.contextmanager

@@ -92,3 +92,9 @@ def commit_files(root: Path, *names: str, message: str = "files") -> None:
 
 def args_of(record: dict[str, Any]) -> list[str]:
     return [os.fsdecode(bytes.fromhex(a)) for a in record["args"]]
+
+
+def remote_of(record: dict[str, Any]) -> dict[str, str]:
+    """The ``HOSTLINT_REMOTE_*`` variables the linter saw (a local linter also inherits the
+    suite's own ``HOSTLINT_REQUIRE_*``)."""
+    return {k: v for k, v in record["env"].items() if k.startswith("HOSTLINT_REMOTE_")}

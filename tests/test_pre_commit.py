@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.hook_helpers import args_of, bare_remote, commit_files, probe_repo, remote_of
 from tests.utils import child_env, git, linter, linter_config, make_repo, run_detached, toml_string
 
 HERE = Path(__file__).resolve().parents[1]
@@ -87,3 +88,72 @@ def test_commit_msg_through_pre_commits_own_hook(
     last = json.loads(log.read_text().splitlines()[-1])
     assert bytes.fromhex(last["stdin"]) == bytes.fromhex(last["file"]) == message.encode()
     assert git(root, "log", "-1", "--format=%s").strip() == "Subject \u00e9 $(x)"
+
+
+def _manifest_entry(hook_id: str) -> str:
+    """The ``entry`` of ``hook_id`` in this checkout's .pre-commit-hooks.yaml."""
+    lines = (HERE / ".pre-commit-hooks.yaml").read_text().splitlines()
+    start = lines.index(f"- id: {hook_id}")
+    for line in lines[start + 1:]:
+        if line.startswith("  entry: "):
+            return line.removeprefix("  entry: ").split("  #")[0].strip()
+    raise AssertionError(f"{hook_id} has no entry")
+
+
+def _use_prek(root: Path, hook_id: str, home: Path) -> dict[str, str]:
+    """prek with ``hook_id``'s entry from the manifest as a local ``system`` hook run by this
+    interpreter: prek builds Python hook environments with uv, which it would download (the
+    tests fetch nothing); what is tested here is what prek hands the entry."""
+    entry = _manifest_entry(hook_id)
+    assert entry.startswith("hostlint ")
+    (root / ".pre-commit-config.yaml").write_text(
+        f"repos:\n- repo: local\n  hooks:\n  - id: {hook_id}\n    name: {hook_id}\n"
+        f"    entry: {sys.executable} -m {entry}\n    language: system\n"
+        "    pass_filenames: true\n    require_serial: true\n    stages: [pre-push]\n")
+    env = child_env(PREK_HOME=str(home))
+    subprocess.run([str(Path(sys.executable).with_name("prek")), "install", "--hook-type",
+                    "pre-push"], cwd=root, env=env, check=True, capture_output=True, timeout=120)
+    return env
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("tool", ["pre-commit", "prek"])
+def test_pre_push_through_the_frameworks_own_hook(
+        tmp_path: Path, snapshot: tuple[Path, str, Path], tool: str) -> None:
+    """The framework reads git's ref lines; hostlint's pre-push linters get exactly the
+    files it passes (those the pushed commits change), the remote's name and URL as
+    hostlint's own hook gives them, and no stdin; a failing linter stops the push."""
+    probe = probe_repo(tmp_path, "local", {"push": ("--fail-on", "bad.py")},
+                       hooks={"push": '["pre-push"]'})
+    if tool == "prek":
+        env = _use_prek(probe.root, "hostlint-pre-push", tmp_path / "prek-home")
+    else:
+        env = _use(probe.root, snapshot, "hostlint-pre-push", "pre-push")
+    bare = bare_remote(probe, tmp_path)
+    url = str(bare)
+    git(probe.root, "add", ".pre-commit-config.yaml")
+    git(probe.root, "commit", "-q", "--no-verify", "-m", "config")
+    out = tmp_path / "out"
+
+    def push() -> int:
+        return run_detached(["git", "push", "-q", "origin", "main"], cwd=probe.root, out=out,
+                            env=env, timeout=300)
+
+    assert push() == 0, out.read_text()  # a new branch from the root commit: every file
+    [first] = probe.records()
+    assert sorted(args_of(first)) == sorted(git(probe.root, "ls-files").split())
+
+    commit_files(probe.root, "a.py", "sub/b c.py", "--d.py")
+    commit_files(probe.root, "e.py", message="more")
+    assert push() == 0, out.read_text()
+    [_, pushed] = probe.records()
+    assert sorted(args_of(pushed)) == ["./--d.py", "a.py", "e.py", "sub/b c.py"]
+    assert remote_of(pushed) == {"HOSTLINT_REMOTE_NAME": "origin", "HOSTLINT_REMOTE_URL": url}
+    assert pushed["stdin"] == "" and not pushed["stdin_tty"]
+
+    commit_files(probe.root, "bad.py")
+    before = git(bare, "rev-parse", "main")
+    assert push() == 1
+    assert "bad.py:1:1: X001 refused" in out.read_text()
+    assert args_of(probe.records()[-1]) == ["bad.py"]
+    assert git(bare, "rev-parse", "main") == before

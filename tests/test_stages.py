@@ -17,6 +17,7 @@ from tests.hook_helpers import (
     bare_remote,
     commit_files,
     probe_repo,
+    remote_of,
 )
 from tests.utils import NON_UTF8, child_env, git, hostlint, hostlint_argv, run_detached
 
@@ -163,6 +164,7 @@ def test_run_hook_pre_push_with_stdin_closed_does_not_hang(tmp_path: Path) -> No
                           preexec_fn=lambda: os.close(0), check=False)
     assert proc.returncode == 0, proc.stderr
     assert probe.records() == []
+    assert proc.stderr == b"hostlint: nothing to lint: no files are pushed\n"
 
 
 def test_run_hook_pre_push_by_hand_with_ref_lines(tmp_path: Path) -> None:
@@ -178,6 +180,49 @@ def test_run_hook_pre_push_by_hand_with_ref_lines(tmp_path: Path) -> None:
     [record] = probe.records()
     assert args_of(record) == ["a.py"] and bytes.fromhex(record["stdin"]) == lines.encode()
     assert record["env"]["HOSTLINT_REMOTE_URL"] == "ssh://h/r"
+
+
+def _framework_env(**remote: str) -> dict[str, str]:
+    env = {k: v for k, v in child_env().items() if not k.startswith("PRE_COMMIT")}
+    return {**env, **remote}
+
+
+def test_run_hook_pre_push_files_as_the_frameworks_pass_them(where: str, tmp_path: Path) -> None:
+    """pre-commit and prek read git's ref lines themselves and pass the files: the linter
+    gets those files, the remote from their variables under hostlint's names (also on the
+    target), and no stdin, whatever stdin holds."""
+    probe = probe_repo(tmp_path, where, {"push": ()}, hooks={"push": '["pre-push"]'})
+    commit_files(probe.root, "a.py", "sub/b.py")
+    env = _framework_env(PRE_COMMIT_REMOTE_NAME="up", PRE_COMMIT_REMOTE_URL="ssh://h/r 'q'",
+                         PRE_COMMIT_FROM_REF="x", PRE_COMMIT_TO_REF="y")
+    argv = hostlint_argv("run-hook", "pre-push", "--files", "--", "../a.py", "b.py")
+    proc = subprocess.run(argv, cwd=probe.root / "sub", env=env, input=b"not a ref line\n",
+                          capture_output=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    [record] = probe.records()
+    assert args_of(record) == ["a.py", "sub/b.py"]  # relative to where it ran, as `check`
+    assert record["stdin"] == ""
+    assert remote_of(record) == {"HOSTLINT_REMOTE_NAME": "up", "HOSTLINT_REMOTE_URL": "ssh://h/r 'q'"}
+
+
+def test_run_hook_pre_push_files_without_a_remote(tmp_path: Path) -> None:
+    """`pre-commit run --hook-stage pre-push` sets no remote variables: neither does hostlint."""
+    probe = probe_repo(tmp_path, "local", {"push": ()}, hooks={"push": '["pre-push"]'})
+    commit_files(probe.root, "a.py")
+    proc = subprocess.run(hostlint_argv("run-hook", "pre-push", "--files", "a.py"),
+                          cwd=probe.root, env=_framework_env(), stdin=subprocess.DEVNULL,
+                          capture_output=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    [record] = probe.records()
+    assert args_of(record) == ["a.py"] and remote_of(record) == {}
+
+
+def test_run_hook_files_is_for_pre_push_only(tmp_path: Path) -> None:
+    probe = probe_repo(tmp_path, "local", {"msg": ()}, hooks={"msg": '["commit-msg"]'})
+    result = hostlint("run-hook", "commit-msg", "--files", "pyproject.toml", cwd=probe.root)
+    assert result.code == 2 and result.stderr.count("\n") == 1
+    assert "--files is for pre-push, not commit-msg" in result.stderr
+    assert probe.records() == []
 
 
 def test_run_hook_refuses_an_unknown_hook_type(tmp_path: Path) -> None:
