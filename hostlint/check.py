@@ -18,10 +18,10 @@ from hostlint import detect, files, git, last_log, notices, stages, staging, tar
 from hostlint.config import Config, Linter
 from hostlint.environment import Environment, linters_at_once
 from hostlint.errors import Interrupted, TargetUnavailable, UsageError, exit_status
-from hostlint.records import NamedTuple
 from hostlint.status import ExitCode, RunResult, exit_code
 from hostlint.stream import Held, Sink, close, output_stack, spill_warning
 from hostlint.targets.base import Cancel, Invocation, Target, run
+from hostlint.typing_lite import NamedTuple
 
 #: A held block stays in memory up to this size, then spills to a temporary file.
 HOLD_IN_MEMORY = 1024 * 1024

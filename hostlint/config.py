@@ -10,11 +10,13 @@ import math
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from hostlint.config_file import find
 from hostlint.errors import ConfigError, UsageError
-from hostlint.records import NamedTuple
+from hostlint.typing_lite import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from typing import Any
 
 TARGETS = ("auto", "local", "vagrant", "container", "ssh")
 ON_UNAVAILABLE = ("fail", "skip", "local")

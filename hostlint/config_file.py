@@ -9,10 +9,13 @@ import os
 import sys
 import zlib
 from pathlib import Path
-from typing import Any
 
 from hostlint.errors import ConfigError
 from hostlint.fsutil import replace_private
+from hostlint.typing_lite import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 #: The smallest configuration, shown wherever there is none (``check``, ``install``): the
 #: lines to paste, not a path into hostlint's repository that a pip user does not have.

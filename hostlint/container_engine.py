@@ -19,13 +19,15 @@ import os
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from hostlint.config import ContainerSettings
 from hostlint.engine_transport import ApiTransport, CliTransport, engine_name, engine_path, transport
 from hostlint.environment import user_cache_dir
 from hostlint.fsutil import replace_private
-from hostlint.records import NamedTuple
+from hostlint.typing_lite import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from typing import Any
 
 DEVCONTAINER_FOLDER = "devcontainer.local_folder"
 DEVCONTAINER_CONFIG = "devcontainer.config_file"

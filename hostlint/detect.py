@@ -10,7 +10,7 @@ from pathlib import Path
 from hostlint.config import Config
 from hostlint.environment import Environment, which
 from hostlint.errors import UsageError
-from hostlint.records import NamedTuple
+from hostlint.typing_lite import NamedTuple
 from hostlint.vagrant_record import Project, find_project, machine_name, several_machines
 
 

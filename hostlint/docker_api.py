@@ -14,7 +14,11 @@ from __future__ import annotations
 import _socket  # socket.py's C core: socket.py builds its enums on import (ms per commit)
 import os
 from collections.abc import Mapping
-from typing import Any
+
+from hostlint.typing_lite import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 Socket = _socket.socket
 SHUT_WR, SHUT_RDWR = _socket.SHUT_WR, _socket.SHUT_RDWR

@@ -19,13 +19,15 @@ import os
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from hostlint import docker_api
 from hostlint.config import ContainerSettings
 from hostlint.environment import which
 from hostlint.errors import TargetUnavailable
-from hostlint.records import NamedTuple
+from hostlint.typing_lite import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from typing import Any
 
 ENGINES = ("docker", "podman")
 

@@ -8,9 +8,12 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import BinaryIO, TextIO
 
 from hostlint.errors import StdoutError, UsageError
+from hostlint.typing_lite import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import BinaryIO, TextIO
 
 COLOR_MODES = ("auto", "always", "never")
 _OPEN_STDOUT = "run hostlint with stdout open (redirect it to /dev/null to discard the output)"

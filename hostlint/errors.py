@@ -5,9 +5,12 @@ ladder (``exit_status``) that turns every way a command can end into a line and 
 from __future__ import annotations
 
 import signal
-from typing import TextIO
 
 from hostlint.status import ExitCode, for_signal
+from hostlint.typing_lite import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import TextIO
 
 
 class HostlintError(Exception):

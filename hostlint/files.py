@@ -6,7 +6,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from hostlint.records import NamedTuple
+from hostlint.typing_lite import NamedTuple
 
 #: Upper bound for one local command line; Linux's ARG_MAX is usually 2 MiB (environment
 #: included), and fewer, larger batches only save linter start-ups.

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import BinaryIO
+
+from hostlint.typing_lite import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 #: Create, or fail if anything (a file, a dangling or live symlink) is at the name already.
 _NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC

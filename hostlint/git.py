@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hostlint.errors import GitError
-from hostlint.records import NamedTuple
+from hostlint.typing_lite import NamedTuple
 
 
 def _git(args: Sequence[str], cwd: Path | str | None = None) -> bytes:

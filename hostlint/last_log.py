@@ -12,9 +12,12 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
 
 from hostlint.fsutil import create_private
+from hostlint.typing_lite import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 PATH = Path("hostlint") / "last.log"
 _PARTIAL = re.compile(r"last\.log\.([0-9]+)\.partial")

@@ -10,7 +10,7 @@ import stat
 from pathlib import Path
 
 from hostlint import git
-from hostlint.records import NamedTuple
+from hostlint.typing_lite import NamedTuple
 
 Side = tuple[str | None, str] | None  # (blob id or None when unknown, mode); None: no file
 

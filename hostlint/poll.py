@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 import select
 from collections.abc import Iterable
-from typing import Protocol
+
+from hostlint.typing_lite import Protocol
 
 
 class HasFileno(Protocol):

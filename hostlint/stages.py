@@ -9,12 +9,11 @@ import contextlib
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from hostlint import git
 from hostlint.config import HOOKS, Linter
 from hostlint.errors import UsageError
-from hostlint.records import NamedTuple
+from hostlint.typing_lite import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from hostlint.targets.base import Target

@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 from collections.abc import Iterable
 
-from hostlint.records import NamedTuple
+from hostlint.typing_lite import NamedTuple
 
 
 class ExitCode:

@@ -9,9 +9,12 @@ import os
 import re
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, BinaryIO, Protocol
+
+from hostlint.typing_lite import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from typing import BinaryIO
+
     from hostlint.environment import Environment
     from hostlint.last_log import LastLog
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
 from hostlint.errors import UsageError
-from hostlint.records import NamedTuple
+from hostlint.typing_lite import NamedTuple
 
 DEFAULT_GUEST_ROOT = "/vagrant"
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from hostlint.environment import terminal_size
 from hostlint.keeper.identity import Settings, directories, key, socket_path
-from hostlint.records import NamedTuple
+from hostlint.typing_lite import NamedTuple
 
 if TYPE_CHECKING:
     from hostlint.keeper.client import KeeperTarget

@@ -30,10 +30,10 @@ from hostlint.keeper import protocol
 from hostlint.keeper.identity import Settings, key, socket_path
 from hostlint.keeper.lock import locked, peer_uid
 from hostlint.poll import readable
-from hostlint.records import NamedTuple
 from hostlint.status import RunResult
 from hostlint.targets.base import Invocation, Process, split
 from hostlint.targets.posix import put_by_run, take_by_run
+from hostlint.typing_lite import NamedTuple
 
 #: A keeper must accept and say hello within this (measured from the connect).
 ANSWER_SECONDS = 0.5

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from hostlint import __version__
 from hostlint.environment import user_cache_dir
-from hostlint.records import NamedTuple
+from hostlint.typing_lite import NamedTuple
 
 #: Bumped when the keeper's wire protocol changes: an old keeper is then never asked.
 PROTOCOL = 1

@@ -8,9 +8,9 @@ target is one module and one line in ``KINDS``."""
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, cast
 
 from hostlint.targets.base import Context, Target, TargetModule
+from hostlint.typing_lite import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from hostlint.keeper import Settings

@@ -13,14 +13,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
 
 from hostlint.files import partition
 from hostlint.poll import readable
-from hostlint.records import NamedTuple
 from hostlint.status import RunResult
 from hostlint.stream import Sink
 from hostlint.targets.cancel import Cancel
+from hostlint.typing_lite import TYPE_CHECKING, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from hostlint.config import Config

@@ -6,7 +6,8 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from typing import Protocol
+
+from hostlint.typing_lite import Protocol
 
 
 class Killable(Protocol):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Protocol
 
 from hostlint import docker_api
 from hostlint.container_engine import Container
@@ -27,6 +26,7 @@ from hostlint.engine_transport import (
 )
 from hostlint.status import RunResult
 from hostlint.targets.base import Context
+from hostlint.typing_lite import Protocol
 
 KILLED = RunResult(137, "SIGKILL")
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Protocol
 
 from hostlint.container_engine import Container, store
 from hostlint.engine_transport import ApiTransport, CliTransport, EngineError, ExecSpec, engine_name
@@ -18,6 +17,7 @@ from hostlint.status import RunResult
 from hostlint.targets.base import Context, Invocation
 from hostlint.targets.container.execs import Exec, launch
 from hostlint.targets.container.script import MARK
+from hostlint.typing_lite import Protocol
 
 KILL_SCRIPT = 'kill -"$1" -"$2" 2>/dev/null || kill -"$1" "$2"'
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from hostlint.environment import user_cache_dir
 from hostlint.fsutil import replace_private
-from hostlint.records import NamedTuple
 from hostlint.targets.vagrant.plan import Plan
+from hostlint.typing_lite import NamedTuple
 
 
 def cache_dir(environ: Mapping[str, str]) -> Path:

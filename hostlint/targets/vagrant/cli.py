@@ -10,8 +10,8 @@ from typing import IO, Any
 
 from hostlint.environment import which
 from hostlint.errors import TargetUnavailable
-from hostlint.records import NamedTuple
 from hostlint.targets.vagrant.plan import Plan
+from hostlint.typing_lite import NamedTuple
 
 #: Vagrant's machine states that mean "not running", with what to do.
 ADVICE = {
