@@ -208,9 +208,12 @@ def _remote_user(metadata: str | None) -> str | None:
 
 #: The variables that choose which engine or daemon the CLI talks to: docker's host, context
 #: and config directory (where the current context is recorded); podman's remote host,
-#: named connection and containers.conf files (which name the default connection).
+#: named connection and containers.conf files (which name the default connection), and the
+#: directories a rootless podman keeps its configuration and socket in. A change made inside
+#: a file (`docker context use`) is not seen: it costs one failed exec and a fresh lookup.
 DAEMON_VARIABLES = ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG", "CONTAINER_HOST",
-                    "CONTAINER_CONNECTION", "CONTAINERS_CONF", "CONTAINERS_CONF_OVERRIDE")
+                    "CONTAINER_CONNECTION", "CONTAINERS_CONF", "CONTAINERS_CONF_OVERRIDE",
+                    "XDG_CONFIG_HOME", "XDG_RUNTIME_DIR")
 
 
 def _cache_key(root: Path, settings: ContainerSettings, environ: Mapping[str, str]) -> tuple[Any, ...]:

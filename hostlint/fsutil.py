@@ -4,6 +4,7 @@ a cache file replaced whole."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -32,8 +33,13 @@ def create_private(path: Path, mode: int = 0o600) -> BinaryIO:
 def replace_private(path: Path, data: bytes) -> None:
     """``path`` holding ``data``, 0600: written to a new file beside it (``create_private``)
     and renamed over it, so a reader sees the old contents or all the new ones. ``OSError``
-    if it fails (a partial file may be left; the next write at that name replaces it)."""
+    if it fails, and then no partial file is left behind."""
     partial = path.with_name(f"{path.name}.{os.getpid()}")
-    with create_private(partial) as f:
-        f.write(data)
-    os.replace(partial, path)
+    try:
+        with create_private(partial) as f:
+            f.write(data)
+        os.replace(partial, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
+        raise

@@ -28,9 +28,12 @@ else:
             if namespace["__module__"] == __name__:  # NamedTuple itself
                 return super().__new__(mcs, name, bases, namespace)
             fields = tuple(namespace.get("__annotations__", ()))
-            record = collections.namedtuple(
-                name, fields, defaults=[namespace[f] for f in fields if f in namespace],
-                module=namespace["__module__"])
+            defaults = [namespace[f] for f in fields if f in namespace]
+            if not fields or any(f not in namespace for f in fields[len(fields) - len(defaults):]):
+                raise TypeError(f"{name}: a record needs annotated fields (under `from __future__ "
+                                "import annotations`), none without a default after a default")
+            record = collections.namedtuple(name, fields, defaults=defaults,
+                                            module=namespace["__module__"])
             for key, value in namespace.items():
                 if key not in _SPECIAL and key not in fields:
                     setattr(record, key, value)

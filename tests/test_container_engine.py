@@ -99,7 +99,7 @@ def test_a_cached_container_is_not_reused_for_another_daemon(tmp_path: Path, nam
     root, settings = tmp_path / "repo", ContainerSettings()
     found = Container("/usr/bin/podman", "abc", "dev", True, "/workspaces/repo", "test", None,
                       None, "test", "podman start dev")
-    environ = dict(os.environ)  # the test environment has none of DAEMON_VARIABLES
+    environ = dict(os.environ)  # whatever of DAEMON_VARIABLES the test environment sets
     store(root, settings, environ, found)
     assert cached(root, settings, environ) == found
     assert cached(root, settings, {**environ, name: "elsewhere"}) is None

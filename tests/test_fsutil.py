@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -36,3 +38,19 @@ def test_a_directory_in_the_way_is_an_os_error(tmp_path: Path) -> None:
     (tmp_path / "file.partial").mkdir()
     with pytest.raises(OSError):
         create_private(tmp_path / "file.partial")
+
+
+def test_a_failed_replace_leaves_no_partial_file(tmp_path: Path) -> None:
+    """A write that fails half-way (here the file size limit, as a full disk would) raises
+    and leaves the old file as it was, with no ``NAME.PID`` beside it."""
+    (tmp_path / "cache").write_bytes(b"old")
+    script = ("import resource, signal, sys; from pathlib import Path; "
+              "from hostlint.fsutil import replace_private; "
+              "signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+              "resource.setrlimit(resource.RLIMIT_FSIZE, (8, 8)); "
+              "replace_private(Path(sys.argv[1]) / 'cache', b'x' * 64)")
+    proc = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 1 and "File too large" in proc.stderr, proc.stderr
+    assert sorted(os.listdir(tmp_path)) == ["cache"]
+    assert (tmp_path / "cache").read_bytes() == b"old"

@@ -82,9 +82,31 @@ def test_the_repositorys_own_modules_never_run_inside_the_hook(root: Path, tmp_p
     for module in ("queue", "signal", "typing"):
         (root / f"{module}.py").write_text(f"open({str(ran)!r}, 'w').close()\n")
     git(root, "add", "queue.py", "signal.py", "typing.py")
-    code, out = _commit(root, tmp_path)
-    assert code == 1 and "queue.py:1:1: E999" in out, out  # the linter ran on them, as usual
-    assert not ran.exists()
+    for pythonpath in (None, ":", "."):  # an empty or "." PYTHONPATH entry names it too
+        extra = {} if pythonpath is None else {"PYTHONPATH": pythonpath}
+        out = tmp_path / "commit.out"
+        code = run_detached(["git", "commit", "-m", "c"], cwd=root, out=out,
+                            env=child_env(PATH="/usr/bin:/bin", **extra))
+        text = out.read_text(errors="replace")
+        assert code == 1 and "queue.py:1:1: E999" in text, text  # linted, as usual
+        assert not ran.exists()
+
+
+def test_a_hook_whose_interpreter_lost_hostlint_says_so_in_one_line(root: Path,
+                                                                    tmp_path: Path) -> None:
+    """The interpreter is still there but hostlint is not (a virtualenv rebuilt without it):
+    one line naming the fix, exit 2, no traceback."""
+    _install(root)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", tmp_path / "bare"], check=True)
+    hook = root / ".git" / "hooks" / "pre-commit"
+    hook.write_text(hook.read_text().replace(sys.executable, str(tmp_path / "bare" / "bin" / "python")))
+    proc = subprocess.run([hook], cwd=root, env=child_env(), stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("hostlint: the pre-commit hook cannot import hostlint with ")
+    assert proc.stderr.count("\n") == 1 and "HOSTLINT=0" in proc.stderr
+    code, out = _commit(root, tmp_path)  # and git refuses the commit with that line
+    assert code == 1 and out.strip() == proc.stderr.strip()
 
 
 def test_hook_falls_back_to_hostlint_on_path(root: Path, tmp_path: Path) -> None:

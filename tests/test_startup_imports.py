@@ -32,19 +32,22 @@ def test_a_local_check_never_imports_paramiko(tmp_path: Path, args: tuple[str, .
 def test_a_warm_hook_loads_neither_typing_nor_shutil(tmp_path: Path) -> None:
     """Every commit pays the hook's imports (docs/architecture.md, start-up discipline):
     once the configuration is cached (the first run parses it with tomllib, which loads
-    typing), the hook runs without typing and shutil."""
+    typing), the installed hook runs without typing, shutil and runpy."""
     root = make_repo(tmp_path / "repo", f"[tool.hostlint]\ncommand = {toml_string(linter('fail.py'))}\n")
     stage(root, "a.py")
-    argv = [sys.executable, "-X", "importtime", "-m", "hostlint", "hook", "pre-commit"]
+    subprocess.run([sys.executable, "-m", "hostlint", "install"], cwd=root, env=child_env(),
+                   capture_output=True, check=True)
     loaded: set[str] = set()
     for _ in range(2):  # the second run is the warm one
-        proc = subprocess.run(argv, cwd=root, capture_output=True, text=True, env=child_env(),
-                              stdin=subprocess.DEVNULL, check=False)
+        proc = subprocess.run([root / ".git" / "hooks" / "pre-commit"], cwd=root,
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                              env=child_env(PYTHONPROFILEIMPORTTIME="1"), check=False)
         assert proc.returncode == 1, proc.stderr
         loaded = {line.rpartition("|")[2].strip() for line in proc.stderr.splitlines()
                   if line.startswith("import time:")}
     assert "hostlint.check" in loaded  # importtime did report
-    assert not {"typing", "shutil"} & loaded
+    assert not {"typing", "shutil", "runpy"} & loaded
+
 
 #: Modules the hook and local checks load: none of them may import the remote targets.
 LOCAL_PATH = ("__main__.py", "check.py", "config.py", "detect.py", "environment.py", "errors.py",

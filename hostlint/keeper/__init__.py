@@ -21,11 +21,10 @@ import signal
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from hostlint.environment import terminal_size
 from hostlint.keeper.identity import Settings, directories, key, socket_path
-from hostlint.typing_lite import NamedTuple
+from hostlint.typing_lite import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from hostlint.keeper.client import KeeperTarget

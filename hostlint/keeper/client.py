@@ -22,7 +22,6 @@ import time
 from _socket import AF_UNIX, SHUT_RDWR, SOCK_STREAM, socket
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from hostlint.environment import user_cache_dir
 from hostlint.errors import ConnectFailed
@@ -33,7 +32,10 @@ from hostlint.poll import readable
 from hostlint.status import RunResult
 from hostlint.targets.base import Invocation, Process, split
 from hostlint.targets.posix import put_by_run, take_by_run
-from hostlint.typing_lite import NamedTuple
+from hostlint.typing_lite import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from typing import Any
 
 #: A keeper must accept and say hello within this (measured from the connect).
 ANSWER_SECONDS = 0.5

@@ -19,10 +19,12 @@ from __future__ import annotations
 import marshal
 import struct
 import time
-from typing import TYPE_CHECKING, Any
+
+from hostlint.typing_lite import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from _socket import socket  # ``socket.socket`` is a subclass: both ends pass theirs
+    from typing import Any
 
 HELLO, READY, ERROR = b"H", b"R", b"E"
 RUN, DATA, STATUS = b"X", b"D", b"S"

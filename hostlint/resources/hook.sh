@@ -21,14 +21,18 @@ if [ "${HOSTLINT-}" = 0 ]; then  # before looking for hostlint: skipping works w
     exit 0
 fi
 if [ -x "$INTERPRETER" ]; then
-    # Not `-m hostlint`: that puts the repository first on the import path, where its own
-    # queue.py or typing.py would run inside hostlint (and runpy costs start-up); `-c` puts
-    # the current directory there as "": take it off before hostlint is imported.
+    # Not `-m hostlint`, which puts the repository first on the import path (its own queue.py
+    # or typing.py would run inside hostlint) and costs runpy: every entry naming the current
+    # directory ("" from -c, "" or "." in PYTHONPATH) is dropped before hostlint is imported.
     exec "$INTERPRETER" -c '
-import sys
-if sys.path[:1] == [""]:
-    del sys.path[0]
-from hostlint.__main__ import main
+import os, sys
+here = os.getcwd()
+sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or ".") != here]
+try:
+    from hostlint.__main__ import main
+except ImportError as exc:
+    sys.stderr.write(f"hostlint: the {sys.argv[2]} hook cannot import hostlint with {sys.executable} ({exc}); reinstall hostlint there and run `hostlint install`, or skip once with HOSTLINT=0\n")
+    sys.exit(2)
 main()' hook "$HOOK_TYPE" "$@"
 elif command -v hostlint >/dev/null 2>&1; then
     exec hostlint hook "$HOOK_TYPE" "$@"

@@ -21,10 +21,9 @@ opening the target (not asking how to announce it) pays for it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from hostlint import keeper
 from hostlint.errors import ConfigError
+from hostlint.typing_lite import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from hostlint.targets.base import Context, Target
