@@ -1,20 +1,19 @@
 """``python -m hostlint`` and the ``hostlint`` console script.
 
-The git hook calls ``hostlint hook <type>``, and ``hostlint check`` with plain options is the
-same run: both are handled here without loading the CLI framework (typer and what it
-brings cost ~100 ms of start-up a commit would pay for nothing). Anything else — help,
-completion, another command, an option not recognised here — goes to the typer app."""
+The git hook calls ``hostlint hook <type>``; ``hostlint check`` and ``hostlint run-hook`` (what
+pre-commit and prek run for the other hooks) with plain options are the same run. All three
+are handled here without loading the CLI framework (typer and what it brings cost ~100 ms of
+start-up a commit would pay for nothing). Anything else — help, completion, another
+command, an option not recognised here — goes to the typer app."""
 
 from __future__ import annotations
 
 import sys
 
+from hostlint.typing_lite import TYPE_CHECKING
 
-def hook(argv: list[str]) -> int:
-    """What the installed hook runs (``hook TYPE GIT-ARGS...``): that hook's linters with the
-    configured settings (``HOSTLINT_*`` variables apply; ``HOSTLINT_VERBOSE=1`` for
-    tracebacks)."""
-    return check({"paths": []}, hook=argv)
+if TYPE_CHECKING:
+    from hostlint.options import CheckOptions
 
 
 def _reserve_standard_descriptors() -> None:
@@ -30,27 +29,33 @@ def _reserve_standard_descriptors() -> None:
             os.open(os.devnull, os.O_RDWR)  # the lowest free number: this one
 
 
-#: ``check``'s options (cli.py declares them for typer, with their help; tests/test_cli.py
-#: keeps the two lists the same): flags, and options taking a value (``--only``/``--skip`` repeat).
+#: The commands parsed here, each with its flags and its options taking a value (cli.py
+#: declares them for typer, with their help; tests/test_cli.py keeps the lists the same).
 CHECK_FLAGS = ("--all-files", "--advisory", "--timings", "--no-map-paths", "-v", "--verbose")
 CHECK_VALUES = ("--target", "--color", "--only", "--skip")
+RUN_HOOK_FLAGS = ("--files", "-v", "--verbose")
+RUN_HOOK_VALUES = ("--target", "--color")
+OPTIONS = {"check": (CHECK_FLAGS, CHECK_VALUES), "run-hook": (RUN_HOOK_FLAGS, RUN_HOOK_VALUES)}
 
 
-def parse_check(argv: list[str]) -> dict[str, list[str]] | None:
-    """``[-v] check [OPTIONS] [PATHS]`` as {option: values}, or None for anything else."""
-    found: dict[str, list[str]] = {"paths": []}
+def parse(argv: list[str]) -> tuple[str, dict[str, list[str]]] | None:
+    """``[-v] COMMAND [OPTIONS] [ARGS]`` for a command in ``OPTIONS``: the command and
+    {option: values}, its arguments under ``"args"`` (a repeated option keeps every value);
+    None for anything else."""
+    found: dict[str, list[str]] = {"args": []}
     while argv[:1] in (["-v"], ["--verbose"]):
         found["-v"], argv = [""], argv[1:]
-    if argv[:1] != ["check"]:
+    if not argv or argv[0] not in OPTIONS:
         return None
+    flags, values = OPTIONS[argv[0]]
     words = iter(argv[1:])
     for word in words:
         name, equals, inline = word.partition("=")
         if word == "--":
-            found["paths"].extend(words)
-        elif word in CHECK_FLAGS:
+            found["args"].extend(words)
+        elif word in flags:
             found["-v" if word == "--verbose" else word] = [""]
-        elif name in CHECK_VALUES:
+        elif name in values:
             value = inline if equals else next(words, None)
             if value is None:
                 return None
@@ -58,13 +63,15 @@ def parse_check(argv: list[str]) -> dict[str, list[str]] | None:
         elif word.startswith("-") and word != "-":
             return None  # --help, or a mistake typer explains
         else:
-            found["paths"].append(word)
-    return found
+            found["args"].append(word)
+    if argv[0] == "run-hook" and not found["args"]:
+        return None  # typer says TYPE is missing
+    return argv[0], found
 
 
-def check(found: dict[str, list[str]], *, hook: list[str] | None = None) -> int:
-    """``hostlint check`` (and the hook: ``hook`` is its type and git's arguments) without
-    typer: the same options, the same error handling."""
+def run(command: str, found: dict[str, list[str]]) -> int:
+    """``check`` or ``run-hook`` as ``parse`` found it, without typer: the same options, the
+    same error handling."""
     from hostlint.environment import Environment
     from hostlint.errors import report
 
@@ -72,35 +79,52 @@ def check(found: dict[str, list[str]], *, hook: list[str] | None = None) -> int:
     env.verbose = env.verbose or "-v" in found
     try:
         env.require_stdout()
-        from hostlint.check import CheckOptions
-        from hostlint.check import check as run_check
-        from hostlint.stages import hook_input
+        from hostlint.check import check
 
-        def last(name: str) -> str | None:
-            return found[name][-1] if name in found else None
-
-        options = CheckOptions(
-            paths=tuple(found["paths"]), all_files="--all-files" in found,
-            target=last("--target"), advisory=True if "--advisory" in found else None,
-            color=last("--color"), only=tuple(found.get("--only", ())),
-            skip=tuple(found.get("--skip", ())), timings="--timings" in found,
-            map_paths="--no-map-paths" not in found)
-        if hook:
-            options = options._replace(hook=hook[0], hook_args=tuple(hook[1:]),
-                                       hook_input=hook_input(hook[0]))
-        return int(run_check(env, options))
+        options = _run_hook_options(found) if command == "run-hook" else _check_options(found)
+        return int(check(env, options))
     except BaseException as exc:
         return int(report(exc, stderr=env.stderr, verbose=env.verbose))
+
+
+def hook(argv: list[str]) -> int:
+    """What the installed hook runs (``hook TYPE GIT-ARGS...``): ``run-hook TYPE -- GIT-ARGS``
+    with the configured settings (``HOSTLINT_*`` variables apply; ``HOSTLINT_VERBOSE=1`` for
+    tracebacks). Without a type, pre-commit's."""
+    return run("run-hook", {"args": argv or ["pre-commit"]})
+
+
+def _last(found: dict[str, list[str]], name: str) -> str | None:
+    return found[name][-1] if name in found else None
+
+
+def _check_options(found: dict[str, list[str]]) -> CheckOptions:
+    from hostlint.options import CheckOptions
+
+    return CheckOptions(
+        paths=tuple(found["args"]), all_files="--all-files" in found,
+        target=_last(found, "--target"), advisory=True if "--advisory" in found else None,
+        color=_last(found, "--color"), only=tuple(found.get("--only", ())),
+        skip=tuple(found.get("--skip", ())), timings="--timings" in found,
+        map_paths="--no-map-paths" not in found)
+
+
+def _run_hook_options(found: dict[str, list[str]]) -> CheckOptions:
+    from hostlint.options import hook_options
+
+    hook_type, *args = found["args"]
+    return hook_options(hook_type, args, target=_last(found, "--target"),
+                        color=_last(found, "--color"), files="--files" in found)
 
 
 def main() -> None:
     _reserve_standard_descriptors()
     argv = sys.argv[1:]
-    found = parse_check(argv)
+    parsed = parse(argv)
     if argv[:1] == ["hook"]:
         code = hook(argv[1:])
-    elif found is not None:
-        code = check(found)
+    elif parsed is not None:
+        code = run(*parsed)
     else:
         from hostlint.cli import main as cli_main
 

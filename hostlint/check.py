@@ -18,31 +18,13 @@ from hostlint import detect, files, git, last_log, notices, stages, staging, tar
 from hostlint.config import Config, Linter
 from hostlint.environment import Environment, linters_at_once
 from hostlint.errors import Interrupted, TargetUnavailable, UsageError, exit_status
+from hostlint.options import CheckOptions
 from hostlint.status import ExitCode, RunResult, exit_code
 from hostlint.stream import Held, Sink, close, output_stack, spill_warning
 from hostlint.targets.base import Cancel, Invocation, Target, run
-from hostlint.typing_lite import NamedTuple
 
 #: A held block stays in memory up to this size, then spills to a temporary file.
 HOLD_IN_MEMORY = 1024 * 1024
-
-
-class CheckOptions(NamedTuple):
-    paths: tuple[str, ...] = ()
-    all_files: bool = False
-    target: str | None = None
-    advisory: bool | None = None
-    color: str | None = None
-    only: tuple[str, ...] = ()
-    skip: tuple[str, ...] = ()
-    timings: bool = False
-    map_paths: bool = True
-    #: The git hook this check runs for, git's arguments to it and its stdin (``stages``).
-    hook: str = "pre-commit"
-    hook_args: tuple[str, ...] = ()
-    hook_input: bytes = b""
-    #: pre-push as pre-commit and prek run it: ``paths`` are the pushed files they pass.
-    hook_files: bool = False
 
 
 class Job:

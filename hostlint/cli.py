@@ -65,8 +65,8 @@ def _hook_type_option(help: str) -> Any:
     return typer.Option("--hook-type", metavar=_choices(HOOK_TYPES), help=help)
 
 
-# The options more than one command takes, declared once. ``check``'s options are also
-# parsed without typer by ``__main__.parse_check`` (CHECK_FLAGS / CHECK_VALUES):
+# The options more than one command takes, declared once. ``check``'s and ``run-hook``'s
+# options are also parsed without typer by ``__main__.parse`` (CHECK_* / RUN_HOOK_*):
 # tests/test_cli.py keeps the two the same.
 Target = Annotated[str | None, _target_option("Where the linters run.")]
 Color = Annotated[str | None, typer.Option(metavar=_choices(COLOR_MODES), help="Colours in the output.")]
@@ -130,8 +130,8 @@ def check(
     verbose: Verbose = False,
 ) -> int:
     """Lint the staged files, the given paths, or every tracked file."""
-    from hostlint.check import CheckOptions
     from hostlint.check import check as run_check
+    from hostlint.options import CheckOptions
 
     env = _env(ctx)
     env.verbose = env.verbose or verbose
@@ -205,20 +205,13 @@ def run_hook(
     """Run one git hook's linters as the installed hook does: `run-hook commit-msg FILE`,
     `run-hook pre-push REMOTE URL < ref-lines`, `run-hook pre-commit`; under pre-commit or
     prek, `run-hook pre-push --files -- FILE...`."""
-    from hostlint.check import CheckOptions
     from hostlint.check import check as run_check
-    from hostlint.stages import hook_input
+    from hostlint.options import hook_options
 
     env = _env(ctx)
     env.verbose = env.verbose or verbose
     env.require_stdout()
-    given = tuple(args or ())
-    if files:  # the framework read git's ref lines: stdin holds none
-        options = CheckOptions(target=target, color=color, hook=hook_type, paths=given,
-                               hook_files=True)
-    else:
-        options = CheckOptions(target=target, color=color, hook=hook_type, hook_args=given,
-                               hook_input=hook_input(hook_type))
+    options = hook_options(hook_type, args or (), target=target, color=color, files=files)
     return int(run_check(env, options))
 
 

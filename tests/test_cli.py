@@ -79,23 +79,70 @@ def test_check_starts_without_typer_and_reads_its_options(tmp_path: Path) -> Non
     assert b"hostlint: timings: " in proc.stderr
 
 
-@pytest.mark.parametrize("args", [("check", "--help"), ("check", "--bogus"), ("stop", "--help")])
+@pytest.mark.parametrize("args", [("check", "--help"), ("check", "--bogus"), ("stop", "--help"),
+                                  ("run-hook",), ("run-hook", "--help"),
+                                  ("run-hook", "commit-msg", "--bogus")])
 def test_help_and_mistakes_still_go_to_the_full_cli(tmp_path: Path, args: tuple[str, ...]) -> None:
     proc = subprocess.run([sys.executable, "-m", "hostlint", *args], cwd=tmp_path,
                           capture_output=True, env=child_env(), stdin=subprocess.DEVNULL, check=False)
     assert b"Usage: hostlint " in proc.stdout + proc.stderr
 
 
-def test_the_lean_parser_knows_the_options_check_declares() -> None:
-    """``__main__`` parses ``check`` without typer: its CHECK_FLAGS and CHECK_VALUES are the
-    typer command's options, flags as flags (an option added to one only would be refused, or
-    its value read as a path, on the fast path)."""
-    from hostlint.__main__ import CHECK_FLAGS, CHECK_VALUES
+@pytest.mark.parametrize("command", ["check", "run-hook"])
+def test_the_lean_parser_knows_the_options_each_command_declares(command: str) -> None:
+    """``__main__`` parses ``check`` and ``run-hook`` without typer: its CHECK_FLAGS and
+    CHECK_VALUES, RUN_HOOK_FLAGS and RUN_HOOK_VALUES are the typer commands' options, flags as
+    flags (an option added to one only would be refused, or its value read as an argument,
+    on the fast path)."""
+    from hostlint.__main__ import CHECK_FLAGS, CHECK_VALUES, OPTIONS, RUN_HOOK_FLAGS, RUN_HOOK_VALUES
 
-    params: list[Any] = get_command(app).commands["check"].params  # type: ignore[attr-defined]
+    assert OPTIONS == {"check": (CHECK_FLAGS, CHECK_VALUES), "run-hook": (RUN_HOOK_FLAGS, RUN_HOOK_VALUES)}
+    flags, values = OPTIONS[command]
+    params: list[Any] = get_command(app).commands[command].params  # type: ignore[attr-defined]
     options = [p for p in params if p.param_type_name == "option"]
-    assert sorted(CHECK_FLAGS) == sorted(name for p in options if p.is_flag for name in p.opts)
-    assert sorted(CHECK_VALUES) == sorted(name for p in options if not p.is_flag for name in p.opts)
+    assert sorted(flags) == sorted(name for p in options if p.is_flag for name in p.opts)
+    assert sorted(values) == sorted(name for p in options if not p.is_flag for name in p.opts)
+
+
+#: ``run-hook``'s arguments in every form the lean parser takes: ``--``, ``--opt=value``,
+#: repeated options (the last counts), options among the arguments, values that look like
+#: options or are empty.
+RUN_HOOK_FORMS = (
+    ("commit-msg", "msg"),
+    ("pre-push", "--files", "--", "a.py", "-b.py", "--", "--target"),
+    ("pre-push", "origin", "--target", "local", "url", "--target=ssh", "--color=never"),
+    ("--color", "--", "-v", "pre-push", "-", ""),
+    ("--", "commit-msg", "--files"),
+    ("pre-commit", "--verbose", "--files", "--files", "--target=", "--color", "always"),
+    ("prepare-commit-msg", "--target=a=b", "-v", "msg", "message"),
+)
+
+
+@pytest.mark.parametrize("rest", RUN_HOOK_FORMS, ids=" ".join)
+def test_the_lean_parser_reads_run_hook_as_typer_does(rest: tuple[str, ...]) -> None:
+    from hostlint.__main__ import parse
+
+    parsed = parse(["run-hook", *rest])
+    assert parsed is not None and parsed[0] == "run-hook"
+    found = parsed[1]
+    lean = {"hook_type": found["args"][0], "args": tuple(found["args"][1:]),
+            "target": found.get("--target", [None])[-1], "color": found.get("--color", [None])[-1],
+            "verbose": "-v" in found, "files": "--files" in found}
+    command = get_command(app).commands["run-hook"]  # type: ignore[attr-defined]
+    params = dict(command.make_context("run-hook", list(rest)).params)
+    assert lean == {**params, "args": tuple(params["args"] or ())}
+
+
+@pytest.mark.parametrize("argv", [
+    ("run-hook",), ("run-hook", "--files"), ("run-hook", "--help"), ("run-hook", "commit-msg", "-h"),
+    ("run-hook", "pre-push", "--target"), ("run-hook", "pre-push", "--files=yes"),
+    ("run-hook", "commit-msg", "--tar", "x"), ("run-hook", "commit-msg", "-vv"),
+    ("--version", "run-hook", "commit-msg"), ("run-hook", "--bogus", "--", "commit-msg"),
+], ids=" ".join)
+def test_the_lean_parser_leaves_help_and_mistakes_to_typer(argv: tuple[str, ...]) -> None:
+    from hostlint.__main__ import parse
+
+    assert parse(list(argv)) is None
 
 
 # -- the rendered help ---------------------------------------------------------------------------

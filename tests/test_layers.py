@@ -40,7 +40,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("keeper.server", "keeper.run", "keeper.spares"),  # the daemon holding an SSH connection
     ("targets.vagrant", "targets.vagrant.*"),  # an SSH target built from Vagrant's settings
     ("targets",),  # the registry
-    ("check", "explain", "hook", "stages"),
+    ("check", "explain", "hook", "options", "stages"),
     ("cli", "__main__"),
 )
 

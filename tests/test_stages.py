@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -229,6 +232,46 @@ def test_run_hook_refuses_an_unknown_hook_type(tmp_path: Path) -> None:
     probe = probe_repo(tmp_path, "local", {"push": ()}, hooks={"push": '["pre-push"]'})
     result = hostlint("run-hook", "post-commit", cwd=probe.root)
     assert result.code == 2 and "post-commit" in result.stderr
+
+
+#: The typer app itself, which ran every ``run-hook`` before ``__main__`` took plain options.
+TYPER_APP = (sys.executable, "-c", "import sys; from hostlint.cli import main; sys.exit(main(sys.argv[1:]))")
+
+
+@pytest.mark.parametrize("args, code", [
+    (("run-hook", "commit-msg", "MSG"), 1),
+    (("-v", "run-hook", "--color=never", "commit-msg", "--target", "local", "--", "MSG"), 1),
+    (("run-hook", "pre-push", "--files", "--", "a.py", "pyproject.toml"), 0),
+    (("--verbose", "run-hook", "pre-push", "--target=local", "--files", "a.py", "--files"), 0),
+    (("run-hook", "pre-push", "up", "ssh://h/r"), 0),
+    (("run-hook", "commit-msg", "--files", "pyproject.toml"), 2),
+    (("run-hook", "post-commit"), 2),
+    (("run-hook", "commit-msg", "nowhere/msg"), 2),
+    (("run-hook", "commit-msg", "--color", "rainbow", "MSG"), 2),
+    (("run-hook", "--target", "nowhere", "commit-msg", "MSG"), 2),
+    (("run-hook", "pre-push", "--target"), 2),
+    (("run-hook",), 2),
+], ids=lambda v: " ".join(v) if isinstance(v, tuple) else str(v))
+def test_run_hook_behaves_as_the_typer_command(tmp_path: Path, args: tuple[str, ...], code: int) -> None:
+    """``python -m hostlint run-hook`` with plain options skips typer: each form gives the
+    exit code, output, error lines and linter runs the typer command gives."""
+    probe = probe_repo(tmp_path, "local", {"msg": ("--reject", "WIP"), "push": ()},
+                       hooks={"msg": '["commit-msg"]', "push": '["pre-push"]'})
+    commit_files(probe.root, "a.py")
+    (tmp_path / "msg").write_bytes(b"WIP\n")
+    argv = [str(tmp_path / "msg") if arg == "MSG" else arg for arg in args]
+
+    def outcome(entry: Sequence[str]) -> tuple[int, bytes, bytes, list[dict[str, Any]]]:
+        probe.log.unlink(missing_ok=True)
+        proc = subprocess.run([*entry, *argv], cwd=probe.root, env=child_env(), input=b"",
+                              capture_output=True, timeout=60, check=False)
+        records = [{**r, "args": [a if not os.path.isabs(os.fsdecode(bytes.fromhex(a))) else "/"
+                                  for a in r["args"]]} for r in probe.records()]
+        return proc.returncode, proc.stdout, proc.stderr, records
+
+    lean = outcome(hostlint_argv())
+    assert lean[0] == code, lean
+    assert lean == outcome(TYPER_APP)
 
 
 def test_pre_merge_commit_runs_the_pre_commit_linters_and_its_own(tmp_path: Path) -> None:

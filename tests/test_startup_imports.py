@@ -49,10 +49,31 @@ def test_a_warm_hook_loads_neither_typing_nor_shutil(tmp_path: Path) -> None:
     assert not {"typing", "shutil", "runpy"} & loaded
 
 
+@pytest.mark.parametrize("args, out", [
+    (("commit-msg", "MSG"), b"linted "), (("pre-push", "--files", "--", "a.py"), b"linted a.py\n")])
+def test_run_hook_starts_without_typer(tmp_path: Path, args: tuple[str, ...], out: bytes) -> None:
+    """pre-commit and prek run ``run-hook`` for every commit-msg, prepare-commit-msg and
+    pre-push hook: with plain options it takes the hook's lean path, not the typer app."""
+    config = ('[tool.hostlint.linters.say]\ncommand = "echo linted"\n'
+              'hooks = ["commit-msg", "pre-push"]\n')
+    root = make_repo(tmp_path / "repo", config, staged=["a.py"])
+    (tmp_path / "msg").write_text("a message\n")
+    argv = [str(tmp_path / "msg") if arg == "MSG" else arg for arg in args]
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "hostlint", "run-hook", *argv],
+                          cwd=root, capture_output=True, env=child_env(), stdin=subprocess.DEVNULL,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(out) and proc.stdout.endswith(b"\n"), proc.stdout
+    loaded = {line.rpartition(b"|")[2].strip().decode() for line in proc.stderr.splitlines()
+              if line.startswith(b"import time:")}
+    assert "hostlint.check" in loaded  # importtime did report
+    assert not [m for m in loaded if m.startswith(("typer", "click", "pydantic", "hostlint.cli"))]
+
+
 #: Modules the hook and local checks load: none of them may import the remote targets.
 LOCAL_PATH = ("__main__.py", "check.py", "config.py", "detect.py", "environment.py", "errors.py",
-              "files.py", "fsutil.py", "git.py", "last_log.py", "poll.py", "stages.py", "status.py",
-              "stream.py", "targets/__init__.py", "targets/base.py", "targets/cancel.py",
+              "files.py", "fsutil.py", "git.py", "last_log.py", "options.py", "poll.py", "stages.py",
+              "status.py", "stream.py", "targets/__init__.py", "targets/base.py", "targets/cancel.py",
               "targets/local.py", "targets/watchdog.py", "vagrant_record.py")
 #: Packages and modules only a remote target loads (with everything under them).
 REMOTE_ONLY = ("paramiko", "vagrant", "hostlint.targets.ssh", "hostlint.targets.vagrant")
