@@ -16,7 +16,6 @@ text or, on the API, from the same words the CLI would print.
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from collections.abc import Mapping, Sequence
 
@@ -129,6 +128,8 @@ class CliTransport:
 
     def _run(self, args: Sequence[str], *, timeout: float, container: str = "",
              data: bytes = b"") -> bytes:
+        import subprocess  # the CLI only: the Engine API path starts no process for the engine
+
         try:
             proc = subprocess.run((self.engine, *args), input=data, capture_output=True,
                                   env=self.environ, timeout=timeout, check=False)

@@ -361,6 +361,24 @@ def test_a_warm_check_runs_one_engine_command(tmp_path: Path, start: Start,
     assert "cached: the next check runs one exec" in hostlint("detect", cwd=root, environ=env).out
 
 
+
+def test_a_warm_hook_on_the_engine_api_starts_no_process_module(tmp_path: Path, start: Start,
+                                                                docker_env: dict[str, str]) -> None:
+    """Its only processes are git's, started with posix_spawn: a warm container hook loads
+    neither subprocess (with locale and selectors) nor typing (docs/architecture.md)."""
+    root = container_repo(tmp_path, "true")
+    start(*devcontainer_labels(root))
+    argv = [sys.executable, "-X", "importtime", "-m", "hostlint", "hook", "pre-commit"]
+    loaded: set[str] = set()
+    for _ in range(2):  # the first run finds the container and caches it
+        proc = subprocess.run(argv, cwd=root, env=docker_env, capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, check=False)
+        assert proc.returncode == 0, proc.stderr
+        loaded = {line.rpartition("|")[2].strip() for line in proc.stderr.splitlines()
+                  if line.startswith("import time:")}
+    assert "hostlint.targets.container.target" in loaded  # the container target ran
+    assert not {"subprocess", "locale", "typing", "shutil"} & loaded
+
 def docker_cli(env: dict[str, str]) -> str:
     found = engine_path(ContainerSettings(), env)
     return found
