@@ -13,9 +13,6 @@ from hostlint.errors import GitError
 from hostlint.poll import readable
 from hostlint.typing_lite import NamedTuple
 
-_NO_GIT = ("git is not installed or not on PATH",
-           "install git, or run hostlint from an environment that has it")
-
 
 def _git(args: Sequence[str], cwd: Path | str | None = None) -> bytes:
     return _finish(_start(args, cwd), args)
@@ -44,7 +41,7 @@ def _start(args: Sequence[str], cwd: Path | str | None) -> _Running:
         os.close(out)
         os.close(err)
         if isinstance(exc, FileNotFoundError):
-            raise GitError(_NO_GIT[0], hint=_NO_GIT[1]) from None
+            raise _no_git() from None
         raise
     finally:
         os.close(out_end)
@@ -60,9 +57,8 @@ def _finish(git: _Running, args: Sequence[str]) -> bytes:
     except BaseException:  # as ``subprocess.run``: no git left running
         _stop(git)
         raise
-    finally:
-        os.close(git.out)
-        os.close(git.err)
+    os.close(git.out)
+    os.close(git.err)
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         detail = os.fsdecode(stderr).strip().splitlines()
@@ -71,9 +67,17 @@ def _finish(git: _Running, args: Sequence[str]) -> bytes:
 
 
 def _stop(git: _Running) -> None:
+    """Kill a git call given up on, reap it, and close its pipes."""
     with contextlib.suppress(OSError):
         os.kill(git.pid, signal.SIGKILL)
         os.waitpid(git.pid, 0)
+    os.close(git.out)
+    os.close(git.err)
+
+
+def _no_git() -> GitError:
+    return GitError("git is not installed or not on PATH",
+                    hint="install git, or run hostlint from an environment that has it")
 
 
 def _read_all(out: int, err: int) -> tuple[bytes, bytes]:
@@ -191,7 +195,7 @@ def _quiet(args: Sequence[str], root: Path, stdin: bytes = b"") -> tuple[int, by
         proc = subprocess.run(("git", *args), cwd=root, input=stdin, capture_output=True,
                               check=False, start_new_session=True)
     except FileNotFoundError:
-        raise GitError(_NO_GIT[0], hint=_NO_GIT[1]) from None
+        raise _no_git() from None
     return proc.returncode, proc.stdout, proc.stderr
 
 
@@ -233,8 +237,6 @@ def staged_and_unstaged(root: Path) -> tuple[list[str], list[str]]:
         staged = staged_files(root)
     except BaseException:
         _stop(unstaged)
-        os.close(unstaged.out)
-        os.close(unstaged.err)
         raise
     return staged, _zsplit(_finish(unstaged, _UNSTAGED))
 
