@@ -11,6 +11,7 @@ from pathlib import Path
 
 from hostlint.errors import GitError
 from hostlint.poll import readable
+from hostlint.spawn import spawn
 from hostlint.typing_lite import NamedTuple
 
 
@@ -27,16 +28,13 @@ class _Running(NamedTuple):
 
 
 def _start(args: Sequence[str], cwd: Path | str | None) -> _Running:
-    """``git ARGS`` run in ``cwd`` (``git -C``), stdin ``/dev/null``, started with
-    ``posix_spawn``: ``subprocess`` imports ``locale`` and ``selectors``, ~5 ms of the start-up
-    of a container hook, which starts no other process."""
+    """``git ARGS`` run in ``cwd`` (``git -C``: no shell to change directory), stdin
+    ``/dev/null``, started without ``subprocess`` (hostlint.spawn)."""
     argv = ["git", *(("-C", os.fspath(cwd)) if cwd is not None else ()), *args]
     out, out_end = os.pipe()
     err, err_end = os.pipe()
     try:
-        pid = os.posix_spawnp("git", argv, os.environ, file_actions=[
-            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-            (os.POSIX_SPAWN_DUP2, out_end, 1), (os.POSIX_SPAWN_DUP2, err_end, 2)])
+        pid = spawn(argv, env=os.environ, stdout=out_end, stderr=err_end)
     except BaseException as exc:
         os.close(out)
         os.close(err)

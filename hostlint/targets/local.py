@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import os
-import pty
 import signal
-import struct
-import subprocess
 import sys
 import termios
 from collections.abc import Mapping
@@ -17,6 +13,7 @@ from pathlib import Path
 
 from hostlint.environment import terminal_size
 from hostlint.files import local_arg_limit, local_cost
+from hostlint.spawn import DEVNULL, Child, spawn
 from hostlint.status import RunResult
 from hostlint.targets.base import Context, Invocation, Process, split
 from hostlint.targets.watchdog import Watchdog
@@ -97,14 +94,20 @@ def _open_pty() -> tuple[int, int]:
     """A pty whose slave passes output bytes unchanged (OPOST cleared, so no ``\\r`` is added
     before ``\\n``), where a read returns end-of-input at once (ICANON off, MIN 0, TIME 0:
     nothing will ever be typed there), sized like the host terminal when there is one."""
-    master, slave = pty.openpty()
+    master, slave = os.openpty()
     attrs = termios.tcgetattr(slave)
     attrs[1] &= ~(termios.OPOST | termios.ONLCR)
     attrs[3] &= ~termios.ICANON
     attrs[6][termios.VMIN], attrs[6][termios.VTIME] = 0, 0
     termios.tcsetattr(slave, termios.TCSANOW, attrs)
     cols, rows = terminal_size()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+    if sys.version_info >= (3, 11):
+        termios.tcsetwinsize(slave, (rows, cols))
+    else:  # pragma: no cover - exercised on 3.10 only
+        import fcntl
+        import struct
+
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
     return master, slave
 
 
@@ -112,7 +115,7 @@ def _stdin(data: bytes) -> int:
     """The linter's standard input: ``/dev/null``, or an unlinked file holding ``data`` (a
     regular file, as on remote targets: end-of-file after the last byte, no writer thread)."""
     if not data:
-        return subprocess.DEVNULL
+        return DEVNULL
     import tempfile
 
     with tempfile.TemporaryFile() as f:
@@ -130,22 +133,20 @@ class PtyProcess:
     def __init__(self, argv: list[str], *, cwd: Path, environ: Mapping[str, str],
                  stdin: bytes = b"", stderr: int | None = None) -> None:
         self._master, slave = _open_pty()
-        source = -1
+        source = DEVNULL
         try:
             source = _stdin(stdin)
-            if source >= 0:
+            if source != DEVNULL:
                 os.lseek(source, 0, os.SEEK_SET)
-            self._proc = subprocess.Popen(
-                argv, cwd=cwd, env=environ, stdin=source,
-                stdout=slave, stderr=slave if stderr is None else stderr,
-                start_new_session=True, close_fds=True,
-            )
+            self._proc = Child(spawn(argv, env=environ, stdin=source, stdout=slave,
+                                     stderr=slave if stderr is None else stderr, cwd=cwd,
+                                     new_session=True))
         except BaseException:
             os.close(self._master)
             raise
         finally:
             os.close(slave)
-            if source >= 0:
+            if source != DEVNULL:
                 os.close(source)
         Watchdog.tell(f"+{self._proc.pid}")
         self._eof = False

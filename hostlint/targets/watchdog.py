@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import threading
+
+from hostlint.spawn import DEVNULL, spawn
 
 #: Reads ``+GROUP`` / ``-GROUP`` lines; at the end of its input, SIGKILLs the groups listed.
 SCRIPT = """trap '' INT TERM HUP
@@ -47,8 +48,8 @@ class Watchdog:
     def _start(cls) -> int:
         read, write = os.pipe()  # not inherited: only this process holds the writing end
         try:
-            subprocess.Popen(["/bin/sh", "-c", SCRIPT], stdin=read, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
+            spawn(["/bin/sh", "-c", SCRIPT], env=os.environ, stdin=read, stdout=DEVNULL,
+                  stderr=DEVNULL, new_session=True)
         except OSError:
             os.close(write)
             write = os.open(os.devnull, os.O_WRONLY)
