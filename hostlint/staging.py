@@ -15,14 +15,13 @@ for the run and put back afterwards, losing nothing (pre-commit's ``staged_files
    (``kill -9``, power cut: its lock is free) is put back file by file, judged by blob ids so
    nothing is applied twice; what cannot be is named with the command that applies it.
 
-Imported by the hook: stdlib only."""
+Imported by the hook: stdlib only, and what only setting aside or recovering needs (the
+patch reader, ``fcntl``, ``shlex``) is imported there, not by every commit."""
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
-import shlex
 import signal
 import threading
 import time
@@ -34,7 +33,10 @@ from pathlib import Path
 from hostlint import git
 from hostlint.environment import Environment
 from hostlint.errors import HostlintError, Interrupted
-from hostlint.patch import Entry, file_states, read_entries
+from hostlint.typing_lite import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hostlint.patch import Entry
 
 DIRECTORY = "hostlint"
 PREFIX = "unstaged-"
@@ -140,13 +142,12 @@ def recover(root: Path, common_dir: Path, env: Environment) -> None:
     """Put back what a run that died (``kill -9``, power cut) had set aside in this work
     tree, before anything else; name what cannot be put back. No patch: one ``listdir``."""
     directory = common_dir / DIRECTORY
-    mine = f"{PREFIX}{_key(root)}-"
     try:
-        names = sorted(n for n in os.listdir(directory) if n.startswith(mine)
-                       and n.endswith(".patch"))
+        names = sorted(n for n in os.listdir(directory) if n.endswith(".patch"))
     except OSError:
         return
-    for name in names:
+    mine = f"{PREFIX}{_key(root)}-"
+    for name in (n for n in names if n.startswith(mine)):
         _recover_one(root, directory / name, env)
 
 
@@ -161,6 +162,10 @@ def recover_here(env: Environment) -> None:
 
 
 def _recover_one(root: Path, path: Path, env: Environment) -> None:
+    import fcntl
+
+    from hostlint.patch import read_entries
+
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError:
@@ -189,6 +194,8 @@ def _put_back(root: Path, saved: Path, patch: bytes, env: Environment, *, force:
     """File by file: a file still holding the unstaged content is left, one holding the
     index content gets its changes back; one changed since (by a linter) keeps both when
     they apply together, else (``force``) the saved changes win. Whether all is back."""
+    from hostlint.patch import file_states, read_entries
+
     entries = read_entries(patch)
     states = file_states(root, entries)
     pending = [e for e in entries if states[e.path] == "old"]
@@ -217,7 +224,7 @@ def _overwrite(root: Path, entry: Entry) -> bool:
 
 
 def _report_left(root: Path, saved: Path, left: list[Entry], env: Environment) -> None:
-    command = f"git -C {shlex.quote(str(root))} apply {shlex.quote(str(saved))}"
+    command = _apply_command(root, saved)
     env.message(f"could not put back the unstaged changes of {_names([e.path for e in left])} "
                 f"(changed since they were set aside): they are saved in {saved}; "
                 f"apply them with `{command}`, then delete that file")
@@ -233,8 +240,7 @@ def _save(common_dir: Path, root: Path, patch: bytes) -> tuple[Path, int]:
     name = f"{PREFIX}{_key(root)}-{os.getpid()}-{time.time_ns()}.patch"
     saved = directory / name
     header = (f"hostlint: the unstaged changes of {root}, set aside while the linters ran; "
-              f"to put them back: git -C {shlex.quote(str(root))} apply "
-              f"{shlex.quote(str(saved))}\n").encode(errors="surrogateescape")
+              f"to put them back: {_apply_command(root, saved)}\n").encode(errors="surrogateescape")
     try:
         with contextlib.suppress(FileExistsError):
             os.mkdir(directory, 0o700)
@@ -252,7 +258,16 @@ def _save(common_dir: Path, root: Path, patch: bytes) -> tuple[Path, int]:
     return saved, fd
 
 
+def _apply_command(root: Path, saved: Path) -> str:
+    """The command that puts a saved patch back by hand."""
+    import shlex
+
+    return f"git -C {shlex.quote(str(root))} apply {shlex.quote(str(saved))}"
+
+
 def _write_new(dir_fd: int, name: str, data: bytes) -> int:
+    import fcntl
+
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     fd = os.open(name, flags, 0o600, dir_fd=dir_fd)
     try:

@@ -33,7 +33,9 @@ def test_a_warm_hook_loads_neither_typing_nor_subprocess(tmp_path: Path) -> None
     """Every commit pays the hook's imports (docs/architecture.md, start-up discipline):
     once the configuration is cached (the first run parses it with tomllib, which loads
     typing), the installed hook runs without typing, shutil and runpy, and starts git, the
-    linter and its watchdog without subprocess (hostlint.spawn), nor its selectors and locale."""
+    linter and its watchdog without subprocess (hostlint.spawn), nor its selectors and locale;
+    with nothing to set aside, nothing of setting aside beyond the one check (the patch
+    reader, shlex), and no queue."""
     root = make_repo(tmp_path / "repo", f"[tool.hostlint]\ncommand = {toml_string(linter('fail.py'))}\n")
     stage(root, "a.py")
     subprocess.run([sys.executable, "-m", "hostlint", "install"], cwd=root, env=child_env(),
@@ -47,7 +49,8 @@ def test_a_warm_hook_loads_neither_typing_nor_subprocess(tmp_path: Path) -> None
         loaded = {line.rpartition("|")[2].strip() for line in proc.stderr.splitlines()
                   if line.startswith("import time:")}
     assert "hostlint.check" in loaded  # importtime did report
-    assert not {"typing", "shutil", "runpy", "subprocess", "selectors", "locale"} & loaded
+    assert not {"typing", "shutil", "runpy", "subprocess", "selectors", "locale", "pty",
+                "hostlint.patch", "shlex", "queue"} & loaded
 
 
 @pytest.mark.parametrize("args, out", [
