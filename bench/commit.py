@@ -2,14 +2,18 @@
 the floor of any Python hook, all running the same no-op linter (`true`) on one staged
 file, side by side in one run.
 
-    python bench/commit.py [--runs 30]
+    python bench/commit.py [--runs 30] [--against REV]
 
 Installs hostlint (non-editable, as users have it) and pre-commit into a temporary venv,
 makes four identical repositories, and times commits round-robin so machine noise hits
 all four alike. Prints medians, what each hook adds, and the ratios. The floor is a
 minimal hook on the same interpreter doing what hostlint must: the same three git calls
 and the linter under a pty, nothing else (no configuration, no output filters, no log):
-what hostlint adds beyond it is hostlint's own, the rest depends on the machine."""
+what hostlint adds beyond it is hostlint's own, the rest depends on the machine.
+
+``--against REV`` adds a fifth side, the hook of hostlint at that git revision (installed
+from ``git archive`` into a venv of its own): how a change compares with what was measured
+before it, in the same run, whatever the machine's speed is at the time."""
 
 from __future__ import annotations
 
@@ -95,18 +99,28 @@ def commit_time(repo: Path, n: int, env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
-def fresh_venv(venv: Path, *packages: str, env: dict[str, str]) -> Path:
-    """A new virtualenv with hostlint installed as users have it (not editable: no import
-    finder of an editable install on the start-up path) and ``packages``."""
+def fresh_venv(venv: Path, *packages: str, env: dict[str, str], source: Path = HERE) -> Path:
+    """A new virtualenv with hostlint (from ``source``) installed as users have it (not
+    editable: no import finder of an editable install on the start-up path) and ``packages``."""
     print(f"setting up a venv with hostlint {' '.join(packages)}...", file=sys.stderr)
     sh(sys.executable, "-m", "venv", venv)
-    sh(venv / "bin" / "pip", "install", "-q", str(HERE), *packages, env=env)
+    sh(venv / "bin" / "pip", "install", "-q", str(source), *packages, env=env)
     return venv
+
+
+def exported(rev: str, where: Path) -> Path:
+    """This repository's tree at ``rev``, written out under ``where``."""
+    where.mkdir()
+    archive = subprocess.run(["git", "-C", str(HERE), "archive", rev], check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(where)], input=archive, check=True)
+    return where
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--against", metavar="REV", help="also time the hook of hostlint at REV")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hostlint-bench-") as tmp:
         base = Path(tmp)
@@ -116,9 +130,16 @@ def main() -> None:
                    GIT_COMMITTER_EMAIL="b@x", GIT_CONFIG_NOSYSTEM="1",
                    PRE_COMMIT_HOME=str(base / "pc-cache"))
         venv = fresh_venv(base / "venv", "pre-commit", env=env)
-        names = ("no hook", "hostlint", "pre-commit", "floor")
+        names = ["no hook", "hostlint", "pre-commit", "floor"]
+        against = f"at {args.against}"
+        if args.against:
+            names.append(against)
         repos = {name: make_repo(base / name, env) for name in names}
         sh(venv / "bin" / "hostlint", "install", cwd=repos["hostlint"], env=env)
+        if args.against:
+            old = fresh_venv(base / "venv-against", env=env,
+                             source=exported(args.against, base / "src-against"))
+            sh(old / "bin" / "hostlint", "install", cwd=repos[against], env=env)
         sh(venv / "bin" / "pre-commit", "install", cwd=repos["pre-commit"], env=env)
         (base / "floor.py").write_text(FLOOR)
         floor = repos["floor"] / ".git" / "hooks" / "pre-commit"
@@ -144,6 +165,11 @@ def main() -> None:
           f"commit time ratio hostlint/pre-commit {medians['hostlint'] / medians['pre-commit']:.2f}x")
     print(f"the floor of a Python hook adds {floor_added:.1f} ms: hostlint's own share is "
           f"{hostlint_added - floor_added:.1f} ms ({hostlint_added / floor_added:.2f}x the floor)")
+    if args.against:
+        then = medians[f"at {args.against}"] - base_ms
+        share = (hostlint_added - floor_added) / (then - floor_added)
+        print(f"hostlint at {args.against} adds {then:.1f} ms: this tree adds "
+              f"{hostlint_added / then:.2f}x that; its own share is {share:.2f}x that one's")
 
 
 if __name__ == "__main__":
