@@ -13,6 +13,8 @@ import sys
 from hostlint.typing_lite import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from typing import NoReturn
+
     from hostlint.options import CheckOptions
 
 
@@ -118,20 +120,38 @@ def _run_hook_options(found: dict[str, list[str]]) -> CheckOptions:
 
 
 def main() -> None:
-    _reserve_standard_descriptors()
-    argv = sys.argv[1:]
-    parsed = parse(argv)
-    if argv[:1] == ["hook"]:
-        code = hook(argv[1:])
-    elif parsed is not None:
-        code = run(*parsed)
-    else:
-        from hostlint.cli import main as cli_main
+    """The console script, ``python -m hostlint`` and the installed hook."""
+    _exit(run_argv(sys.argv[1:]))
 
-        code = cli_main(argv)
-    if sys.stdout is not None:
-        sys.stdout.flush()
-    sys.exit(code)
+
+def run_argv(argv: list[str]) -> int:
+    """Any command line, its exit status returned: the hook's and the lean commands' here,
+    the rest through the typer app."""
+    _reserve_standard_descriptors()
+    if argv[:1] == ["hook"]:
+        return hook(argv[1:])
+    parsed = parse(argv)
+    if parsed is not None:
+        return run(*parsed)
+    from hostlint.cli import main as cli_main
+
+    return cli_main(argv)
+
+
+def _exit(code: int) -> NoReturn:
+    """End the process without the interpreter's teardown, which frees every module and
+    object one by one: ~8 ms of every hook here (mypy's ``hard_exit`` does the same). Nothing
+    is lost: each file hostlint writes is closed before its command returns, the standard
+    streams are flushed here, and the only ``atexit`` work loaded (paramiko's) closes the
+    sockets of connections left open, which the kernel does as the process ends."""
+    import contextlib
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            with contextlib.suppress(OSError, ValueError):  # gone: what hostlint wrote is out
+                stream.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

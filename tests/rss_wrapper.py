@@ -5,7 +5,7 @@ pytest process would report pytest's size."""
 import os
 import sys
 
-from hostlint.__main__ import main
+from hostlint.__main__ import run_argv
 
 
 def peak_kib() -> int:
@@ -16,9 +16,7 @@ def peak_kib() -> int:
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
-try:
-    main()
-except SystemExit as exc:
-    with open(os.environ["HOSTLINT_TEST_RSS"], "w") as f:
-        f.write(str(peak_kib()))
-    sys.exit(exc.code)
+code = run_argv(sys.argv[1:])
+with open(os.environ["HOSTLINT_TEST_RSS"], "w") as f:
+    f.write(str(peak_kib()))
+sys.exit(code)
