@@ -28,13 +28,14 @@ class _Running(NamedTuple):
 
 
 def _start(args: Sequence[str], cwd: Path | str | None) -> _Running:
-    """``git ARGS`` run in ``cwd`` (``git -C``: no shell to change directory), stdin
-    ``/dev/null``, started without ``subprocess`` (hostlint.spawn)."""
+    """``git ARGS`` run in ``cwd`` (``git -C``, so ``posix_spawn`` can start it: see
+    hostlint.spawn), stdin ``/dev/null``; the descriptors hostlint inherited passed on
+    (``GIT_TRACE=9``)."""
     argv = ["git", *(("-C", os.fspath(cwd)) if cwd is not None else ()), *args]
     out, out_end = os.pipe()
     err, err_end = os.pipe()
     try:
-        pid = spawn(argv, env=os.environ, stdout=out_end, stderr=err_end)
+        pid = spawn(argv, env=os.environ, stdout=out_end, stderr=err_end, pass_inherited=True).pid
     except BaseException as exc:
         os.close(out)
         os.close(err)

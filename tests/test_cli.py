@@ -204,3 +204,24 @@ def test_hostlint_verbose_means_dash_v_for_every_command(tmp_path: Path, args: t
     assert "Traceback" not in quiet.stderr and len(quiet.stderr.splitlines()) == 1
     assert "Traceback" in flag.stderr
     assert variable.stderr == flag.stderr
+
+
+@pytest.mark.parametrize("waiting", ["atexit", "cProfile"])
+def test_what_waits_for_the_exit_still_gets_it(tmp_path: Path, waiting: str) -> None:
+    """``main`` skips the interpreter's teardown (``os._exit``) only when nothing waits for
+    the end: ``atexit`` work (coverage registers some) still runs, and a profiler (cProfile,
+    which writes its file once the program returns) still writes its file."""
+    root = make_repo(tmp_path / "repo", linter_config("echo linted"), staged=["a.py"])
+    done = tmp_path / "done"
+    if waiting == "atexit":
+        argv = [PYTHON, "-c", "import atexit, sys\n"
+                f"atexit.register(lambda: open({str(done)!r}, 'w').close())\n"
+                "sys.argv[1:] = ['check']\n"
+                "from hostlint.__main__ import main\n"
+                "main()\n"]
+    else:
+        argv = [PYTHON, "-m", "cProfile", "-o", str(done), "-m", "hostlint", "check"]
+    proc = subprocess.run(argv, cwd=root, capture_output=True, stdin=subprocess.DEVNULL,
+                          env=child_env(), timeout=60, check=False)
+    assert (proc.returncode, proc.stdout) == (0, b"linted a.py\n"), proc.stderr
+    assert done.exists()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from hostlint.environment import terminal_size
 from hostlint.files import local_arg_limit, local_cost
-from hostlint.spawn import DEVNULL, Child, spawn
+from hostlint.spawn import DEVNULL, spawn
 from hostlint.status import RunResult
 from hostlint.targets.base import Context, Invocation, Process, split
 from hostlint.targets.watchdog import Watchdog
@@ -138,9 +138,9 @@ class PtyProcess:
             source = _stdin(stdin)
             if source != DEVNULL:
                 os.lseek(source, 0, os.SEEK_SET)
-            self._proc = Child(spawn(argv, env=environ, stdin=source, stdout=slave,
-                                     stderr=slave if stderr is None else stderr, cwd=cwd,
-                                     new_session=True))
+            self._proc = spawn(argv, env=environ, stdin=source, stdout=slave,
+                               stderr=slave if stderr is None else stderr, cwd=cwd,
+                               new_session=True)
         except BaseException:
             os.close(self._master)
             raise
