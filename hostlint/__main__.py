@@ -18,6 +18,16 @@ if TYPE_CHECKING:
     from hostlint.options import CheckOptions
 
 
+def _reap_own_children() -> None:
+    """Started with SIGCHLD ignored (a parent's choice, kept across ``exec``), this process
+    would have its children reaped by the kernel: git's and the linters' exit statuses lost,
+    a failing linter unnoticed. Back to the default, which their children inherit too."""
+    import signal
+
+    if signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+
+
 def _reserve_standard_descriptors() -> None:
     """Started with stdin, stdout or stderr closed (``>&-``), the next pipe or pty hostlint
     opens would take that number and be mistaken for it: hold each closed one on /dev/null.
@@ -128,6 +138,7 @@ def run_argv(argv: list[str]) -> int:
     """Any command line, its exit status returned: the hook's and the lean commands' here,
     the rest through the typer app."""
     _reserve_standard_descriptors()
+    _reap_own_children()
     if argv[:1] == ["hook"]:
         return hook(argv[1:])
     parsed = parse(argv)
@@ -149,12 +160,12 @@ def _exit(code: int) -> NoReturn:
     import contextlib
     import os
 
-    if sys.getprofile() is not None or sys.gettrace() is not None or atexit._ncallbacks():
-        sys.exit(code)
     for stream in (sys.stdout, sys.stderr):
         if stream is not None:
             with contextlib.suppress(OSError, ValueError):  # gone: what hostlint wrote is out
                 stream.flush()
+    if sys.getprofile() is not None or sys.gettrace() is not None or atexit._ncallbacks():
+        sys.exit(code)
     os._exit(code)
 
 

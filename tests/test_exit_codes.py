@@ -33,6 +33,20 @@ def test_1_when_a_linter_reported_problems(tmp_path: Path) -> None:
     assert hostlint("check", cwd=_repo(tmp_path, linter("fail.py"))).code == 1
 
 
+def test_1_when_a_linter_failed_under_a_parent_that_ignores_sigchld(tmp_path: Path) -> None:
+    """A parent that ignores SIGCHLD hands that on across ``exec``; the kernel would then reap
+    git and the linter itself, their exit statuses lost (a crash, exit 70, or a failing
+    linter taken for a passing one). hostlint takes the default back."""
+    root = _repo(tmp_path, "false")
+    ignoring = ("import os, signal, sys\n"
+                "signal.signal(signal.SIGCHLD, signal.SIG_IGN)\n"
+                "os.execv(sys.argv[1], sys.argv[1:])\n")
+    proc = subprocess.run([PYTHON, "-c", ignoring, *hostlint_argv("check")], cwd=root,
+                          capture_output=True, stdin=subprocess.DEVNULL, env=child_env(),
+                          timeout=60, check=False)
+    assert proc.returncode == 1, proc.stderr
+
+
 def test_1_when_the_command_is_missing_on_the_target(tmp_path: Path) -> None:
     root = _repo(tmp_path, "no-such-linter-xyz")
     result = hostlint("check", cwd=root)
