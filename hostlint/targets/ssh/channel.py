@@ -5,6 +5,8 @@ so the target never has to see the host's ``.git``."""
 
 from __future__ import annotations
 
+import contextlib
+
 from hostlint.errors import ConnectFailed
 from hostlint.targets.posix import PUT_SCRIPT, take_script
 from hostlint.targets.ssh.connection import Connection
@@ -24,13 +26,22 @@ def quick(connection: Connection, command: str) -> tuple[int | None, bytes]:
         channel.exec_command(command)
         if not channel.status_event.wait(connection.alive_timeout):
             return None, b""
-        output = channel.recv(4096) if channel.recv_ready() else b""
-        return channel.exit_status, output
+        return channel.exit_status, _first_output(channel)
     except (paramiko.SSHException, OSError):
         return None, b""
     finally:
         channel.close()
         connection.release()
+
+
+def _first_output(channel: paramiko.Channel, most: int = 4096) -> bytes:
+    """Up to ``most`` bytes of output, read to its end: sshd may send the exit status before
+    the last of the output (a loaded machine lost `pwd -P`'s answer so)."""
+    output = b""
+    with contextlib.suppress(OSError):  # timed out: something still holds the output open
+        while len(output) < most and (chunk := channel.recv(most - len(output))):
+            output += chunk
+    return output
 
 
 def exchange(connection: Connection, command: str, data: bytes = b"") -> bytes:

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from hostlint.files import arguments
 from hostlint.status import RunResult
 from hostlint.targets.base import Invocation
+from hostlint.targets.ssh.channel import quick
 from hostlint.targets.ssh.connection import Connection
 from hostlint.targets.ssh.endpoint import resolve
 from hostlint.targets.ssh.remote import REMOTE_COMMAND_BYTES, SshTarget, remote_command
@@ -303,3 +304,13 @@ def test_a_name_passed_as_dot_slash_is_mapped_to_that_host_path(
     root = make_repo(tmp_path / "repo", config, staged=["-x.py"])
     result = hostlint("check", cwd=root)
     assert (result.code, result.out) == (1, "./-x.py:1:1: E999\n"), result.stderr
+
+
+def test_a_short_commands_output_after_its_exit_status_is_read(
+        tmp_path: Path, ssh_home: Path, sshd: SshServer) -> None:
+    """sshd may send a command's exit status before the last of its output (a loaded machine
+    lost `pwd -P`'s answer, and with it a `~/` root's path mapping): a short command's output
+    is read to its end. Here the output comes from a child after the shell has exited."""
+    with connected(resolve(ALIAS, environ=os.environ), tmp_path) as target:
+        status, output = quick(target.connection, "(sleep 0.3; echo late) & exit 0")
+    assert (status, output) == (0, b"late\n")
