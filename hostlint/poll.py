@@ -22,3 +22,10 @@ def readable(fds: Iterable[int | HasFileno | None], seconds: float | None) -> li
         poller.register(fd, select.POLLIN)
     timeout = None if seconds is None else math.ceil(max(seconds, 0) * 1000)
     return [fd for fd, _ in poller.poll(timeout)]
+
+
+def writable(fd: int) -> None:
+    """Wait until ``fd`` can take more (or is broken: the next write says how)."""
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    poller.poll()

@@ -10,6 +10,7 @@ import re
 import threading
 from collections.abc import Callable
 
+from hostlint.poll import writable
 from hostlint.typing_lite import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -50,16 +51,30 @@ def output_stack(env: Environment, log: LastLog, *, color: bool,
 
 
 class StreamSink:
-    """A binary stream (stdout, a file): every write is flushed at once."""
+    """A binary stream (stdout, a file): every write is flushed at once. A stream someone
+    sharing it left non-blocking (a CI runner's pipe, a terminal a program left so) is
+    waited on when full, as a blocking one is, not given up on."""
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
 
     def write(self, data: bytes) -> None:
-        self._stream.write(data)
+        view = memoryview(data)
+        while view:
+            try:
+                self._stream.write(view)
+                return
+            except BlockingIOError as exc:  # part of it taken (written or buffered)
+                view = view[exc.characters_written:]
+                writable(self._stream.fileno())
 
     def flush(self) -> None:
-        self._stream.flush()
+        while True:
+            try:
+                self._stream.flush()
+                return
+            except BlockingIOError:
+                writable(self._stream.fileno())
 
 
 class DropOnError:

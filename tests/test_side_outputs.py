@@ -119,3 +119,32 @@ def test_stderr_on_dev_full_does_not_change_the_exit_code(tmp_path: Path) -> Non
                               timeout=60, check=False)
     assert proc.returncode == 1
     assert proc.stdout == b"a.py:1:1: E999 something is wrong\n"
+
+
+
+def test_a_non_blocking_stdout_that_fills_up_loses_nothing(tmp_path: Path) -> None:
+    """A pipe its other holder left non-blocking (CI runners' often are; so is a terminal a
+    program left that way) refuses a write when full instead of waiting: hostlint waits for
+    room, as a blocking one makes it, and every byte arrives. The pipe holds one page, so
+    2 MB of output meets a full pipe again and again (hostlint before this lost all but
+    4 KiB to 1.4 MB of it)."""
+    import fcntl
+    import os
+
+    from tests.utils import PYTHON
+
+    root = make_repo(tmp_path / "repo", linter_config(linter("flood.py", "2"),
+                                                      pass_filenames="false"), staged=["a.py"])
+    expected = subprocess.run([PYTHON, str(Path(__file__).parent / "linters" / "flood.py"), "2"],
+                              capture_output=True, check=True).stdout
+    read, write = os.pipe()
+    fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, 4096)  # type: ignore[attr-defined, unused-ignore]
+    os.set_blocking(write, False)
+    proc = subprocess.Popen(hostlint_argv("check"), cwd=root, stdout=write, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, env=child_env())
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        out = pipe.read()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert out == expected and b"cannot write" not in err
