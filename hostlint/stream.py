@@ -51,9 +51,8 @@ def output_stack(env: Environment, log: LastLog, *, color: bool,
 
 
 class StreamSink:
-    """A binary stream (stdout, a file): every write is flushed at once. A stream someone
-    sharing it left non-blocking (a CI runner's pipe, a terminal a program left so) is
-    waited on when full, as a blocking one is, not given up on."""
+    """A binary stream (stdout, a file), every write flushed at once; one left non-blocking by
+    whoever shares it (a CI runner's pipe, a terminal) is waited on when full, as if blocking."""
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
@@ -62,11 +61,13 @@ class StreamSink:
         view = memoryview(data)
         while view:
             try:
-                self._stream.write(view)
+                taken: int | None = self._stream.write(view)
+            except BlockingIOError as exc:  # a buffered stream took part (written or buffered)
+                taken = exc.characters_written
+            if taken is not None and taken >= len(view):
                 return
-            except BlockingIOError as exc:  # part of it taken (written or buffered)
-                view = view[exc.characters_written:]
-                writable(self._stream.fileno())
+            view = view[taken or 0:]  # an unbuffered one (``python -u``) says how much, or None
+            writable(self._stream.fileno())
 
     def flush(self) -> None:
         while True:

@@ -62,9 +62,9 @@ def accepted(server: SshServer) -> int:
 
 
 @contextlib.contextmanager
-def connected(endpoint: Endpoint, root: Path) -> Iterator[SshTarget]:
+def connected(endpoint: Endpoint, root: Path, *, alive_timeout: float = 30) -> Iterator[SshTarget]:
     """An SshTarget on ``endpoint`` in ``root``, closed afterwards."""
-    connection = connect(endpoint, connect_timeout=10, alive_timeout=30)
+    connection = connect(endpoint, connect_timeout=10, alive_timeout=alive_timeout)
     target = SshTarget(connection, root=str(root))
     try:
         yield target

@@ -6,6 +6,7 @@ so the target never has to see the host's ``.git``."""
 from __future__ import annotations
 
 import contextlib
+import time
 
 from hostlint.errors import ConnectFailed
 from hostlint.targets.posix import PUT_SCRIPT, take_script
@@ -17,16 +18,19 @@ load_paramiko()  # done already by importing transport; it must come before `imp
 import paramiko  # noqa: E402
 
 
-def quick(connection: Connection, command: str) -> tuple[int | None, bytes]:
+def quick(connection: Connection, command: str, *,
+          output: bool = True) -> tuple[int | None, bytes]:
     """Run a short command in a channel of its own (no pty): its status (None when it gave
-    none within the alive timeout) and its first 4 KiB of output."""
+    none within the alive timeout) and, with ``output``, its first 4 KiB of output, all
+    within the alive timeout."""
+    deadline = time.monotonic() + connection.alive_timeout
     channel = connection.open_session()
     try:
         channel.settimeout(connection.alive_timeout)
         channel.exec_command(command)
         if not channel.status_event.wait(connection.alive_timeout):
             return None, b""
-        return channel.exit_status, _first_output(channel)
+        return channel.exit_status, _first_output(channel, deadline) if output else b""
     except (paramiko.SSHException, OSError):
         return None, b""
     finally:
@@ -34,12 +38,17 @@ def quick(connection: Connection, command: str) -> tuple[int | None, bytes]:
         connection.release()
 
 
-def _first_output(channel: paramiko.Channel, most: int = 4096) -> bytes:
-    """Up to ``most`` bytes of output, read to its end: sshd may send the exit status before
-    the last of the output (a loaded machine lost `pwd -P`'s answer so)."""
+def _first_output(channel: paramiko.Channel, deadline: float, most: int = 4096) -> bytes:
+    """Up to ``most`` bytes of output, read to its end or the ``deadline``: sshd may send the
+    exit status before the last of the output (a loaded machine lost `pwd -P`'s answer so),
+    and a process left in the background may hold the output open."""
     output = b""
-    with contextlib.suppress(OSError):  # timed out: something still holds the output open
-        while len(output) < most and (chunk := channel.recv(most - len(output))):
+    with contextlib.suppress(OSError):  # timed out
+        while len(output) < most and (left := deadline - time.monotonic()) > 0:
+            channel.settimeout(left)
+            chunk = channel.recv(most - len(output))
+            if not chunk:
+                break
             output += chunk
     return output
 

@@ -191,7 +191,7 @@ class SshProcess:
 
     def _root_is_there(self) -> bool:
         """``test -d ROOT`` on the target; when it cannot tell, assume so (the status stands)."""
-        status, _ = files.quick(self._connection, f"test -d {_quote_root(self._root)}")
+        status, _ = files.quick(self._connection, f"test -d {_quote_root(self._root)}", output=False)
         return status != 1
 
     def _status(self) -> RunResult | None:

@@ -314,3 +314,17 @@ def test_a_short_commands_output_after_its_exit_status_is_read(
     with connected(resolve(ALIAS, environ=os.environ), tmp_path) as target:
         status, output = quick(target.connection, "(sleep 0.3; echo late) & exit 0")
     assert (status, output) == (0, b"late\n")
+
+
+def test_a_short_command_whose_output_stays_open_ends_within_the_alive_timeout(
+        tmp_path: Path, ssh_home: Path, sshd: SshServer) -> None:
+    """A process left in the background that holds the output open and writes now and then
+    does not keep a short command waiting past the alive timeout (each read's own timeout
+    would start again with every byte)."""
+    with connected(resolve(ALIAS, environ=os.environ), tmp_path, alive_timeout=2) as target:
+        started = time.monotonic()
+        status, output = quick(target.connection, "(while :; do printf x; sleep 0.5; done) & exit 0")
+        took = time.monotonic() - started
+    assert status == 0 and output.startswith(b"x")
+    assert took < 6
+
