@@ -11,7 +11,7 @@ from pathlib import Path
 
 from hostlint.errors import GitError
 from hostlint.poll import readable
-from hostlint.spawn import spawn
+from hostlint.spawn import Child, spawn
 from hostlint.typing_lite import NamedTuple
 
 
@@ -20,9 +20,9 @@ def _git(args: Sequence[str], cwd: Path | str | None = None) -> bytes:
 
 
 class _Running(NamedTuple):
-    """A git process ``_start`` began: its pid, and the reading ends of its stdout and stderr."""
+    """A git process ``_start`` began, and the reading ends of its stdout and stderr."""
 
-    pid: int
+    child: Child
     out: int
     err: int
 
@@ -35,7 +35,7 @@ def _start(args: Sequence[str], cwd: Path | str | None) -> _Running:
     out, out_end = os.pipe()
     err, err_end = os.pipe()
     try:
-        pid = spawn(argv, env=os.environ, stdout=out_end, stderr=err_end, pass_inherited=True).pid
+        child = spawn(argv, env=os.environ, stdout=out_end, stderr=err_end, pass_inherited=True)
     except BaseException as exc:
         os.close(out)
         os.close(err)
@@ -45,20 +45,19 @@ def _start(args: Sequence[str], cwd: Path | str | None) -> _Running:
     finally:
         os.close(out_end)
         os.close(err_end)
-    return _Running(pid, out, err)
+    return _Running(child, out, err)
 
 
 def _finish(git: _Running, args: Sequence[str]) -> bytes:
     """The output of a git call ``_start`` began, once it has ended (and succeeded)."""
     try:
         stdout, stderr = _read_all(git.out, git.err)
-        status = os.waitpid(git.pid, 0)[1]
+        code = git.child.wait()
     except BaseException:  # as ``subprocess.run``: no git left running
         _stop(git)
         raise
     os.close(git.out)
     os.close(git.err)
-    code = os.waitstatus_to_exitcode(status)
     if code != 0:
         detail = os.fsdecode(stderr).strip().splitlines()
         raise GitError(f"`git {' '.join(args)}` failed: {detail[-1] if detail else code}")
@@ -68,8 +67,8 @@ def _finish(git: _Running, args: Sequence[str]) -> bytes:
 def _stop(git: _Running) -> None:
     """Kill a git call given up on, reap it, and close its pipes."""
     with contextlib.suppress(OSError):
-        os.kill(git.pid, signal.SIGKILL)
-        os.waitpid(git.pid, 0)
+        os.kill(git.child.pid, signal.SIGKILL)
+        git.child.wait()
     os.close(git.out)
     os.close(git.err)
 
