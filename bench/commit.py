@@ -166,7 +166,7 @@ def main() -> None:
     print(f"the floor of a Python hook adds {floor_added:.1f} ms: hostlint's own share is "
           f"{hostlint_added - floor_added:.1f} ms ({hostlint_added / floor_added:.2f}x the floor)")
     if args.against:
-        then = medians[f"at {args.against}"] - base_ms
+        then = medians[against] - base_ms
         share = (hostlint_added - floor_added) / (then - floor_added)
         print(f"hostlint at {args.against} adds {then:.1f} ms: this tree adds "
               f"{hostlint_added / then:.2f}x that; its own share is {share:.2f}x that one's")

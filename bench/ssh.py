@@ -33,8 +33,8 @@ sys.path.insert(0, str(HERE))
 from tests.sshd import ALIAS, start_sshd  # noqa: E402
 
 FLOOD = HERE / "tests" / "linters" / "flood.py"
-#: Runs hostlint in-process and writes its peak RSS (VmHWM, KiB) to $BENCH_RSS at the end
-#: (after ``run_argv``: ``main`` ends with ``os._exit``, no ``atexit`` runs).
+#: Runs hostlint in-process (``run_argv``, which returns the exit status) and then writes
+#: its peak RSS (VmHWM, KiB) to $BENCH_RSS.
 #: Not ru_maxrss: Linux carries the parent's high-water mark across fork+exec into it, so a
 #: child of a big process (this one holds 40 MB of output) would report the parent's size.
 RSS_WRAPPER = """
@@ -45,6 +45,7 @@ status = open("/proc/self/status").read().split("VmHWM:")[1].split()[0]
 open(os.environ["BENCH_RSS"], "w").write(status)
 sys.exit(code)
 """
+
 
 def timed(argv: list[str], *, cwd: Path, env: dict[str, str], out: Path | None = None
           ) -> tuple[float, int, str]:
