@@ -9,7 +9,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 from types import FrameType
 
 from hostlint import config as config_mod
@@ -160,13 +159,14 @@ def _explain(job: Job, target: Target, env: Environment) -> None:
         env.message(line)
 
 
-def collect_files(root: Path, cwd: Path, options: CheckOptions,
+def collect_files(root: str, cwd: str, options: CheckOptions,
                   chosen: Sequence[str] | None = None) -> list[str]:
     """Staged files (default), tracked files (``--all-files``), the given paths, or those a
     hook chose (pushed files) that are still here, relative to the repository root;
     submodules are never passed (git leaves them out by their mode)."""
     if chosen is not None:
-        return [n for n in chosen if os.path.islink(root / n) or os.path.isfile(root / n)]
+        return [n for n in chosen
+                if os.path.islink(path := os.path.join(root, n)) or os.path.isfile(path)]
     if options.all_files:
         return git.tracked_files(root)
     if options.paths or options.hook_files:
@@ -174,7 +174,7 @@ def collect_files(root: Path, cwd: Path, options: CheckOptions,
     return git.staged_files(root)
 
 
-def _explicit(root: Path, cwd: Path, paths: Sequence[str]) -> list[str]:
+def _explicit(root: str, cwd: str, paths: Sequence[str]) -> list[str]:
     names: list[str] = []
     real_root = os.path.realpath(root)
     for path in paths:

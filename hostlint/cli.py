@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -44,7 +43,7 @@ def _complete_linter(incomplete: str) -> list[str]:
     from hostlint import config, git
 
     try:
-        linters = config.load(git.locate(Path.cwd()).root).linters
+        linters = config.load(git.locate().root).linters
     except Exception:
         return []
     return [linter.name for linter in linters if linter.name.startswith(incomplete)]

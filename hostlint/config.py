@@ -7,9 +7,9 @@ docs/ both read it, so they cannot drift apart.
 from __future__ import annotations
 
 import math
+import os
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 
 from hostlint.config_file import find
 from hostlint.errors import ConfigError, UsageError
@@ -164,7 +164,7 @@ class SshSettings(NamedTuple):
 class Config(NamedTuple):
     """The effective settings of one check, after precedence has been applied."""
 
-    source: Path
+    source: str
     linters: tuple[Linter, ...]
     target: str = "auto"
     target_source: str = "default"
@@ -180,9 +180,10 @@ class Config(NamedTuple):
     ssh: SshSettings = SshSettings()
 
 
-def load(root: Path) -> Config:
+def load(root: str) -> Config:
     path, table = find(root)
-    where = "[tool.hostlint]" if path.name == "pyproject.toml" else "top level"
+    name = os.path.basename(path)
+    where = "[tool.hostlint]" if name == "pyproject.toml" else "top level"
     _check_table(path, where, table, TOP_KEYS)
     vagrant = _subtable(path, table, "vagrant", VAGRANT_KEYS)
     container = _subtable(path, table, "container", CONTAINER_KEYS)
@@ -194,7 +195,7 @@ def load(root: Path) -> Config:
         source=path,
         linters=_linters(path, table),
         target=table.get("target", "auto"),
-        target_source=path.name if "target" in table else "default",
+        target_source=name if "target" in table else "default",
         advisory=table.get("advisory", False),
         on_unavailable=table.get("on_unavailable", "fail"),
         connect_timeout=float(table.get("connect_timeout", 10)),
@@ -240,12 +241,12 @@ def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
     return value
 
 
-def _subtable(path: Path, table: dict[str, Any], name: str, keys: tuple[Key, ...]) -> dict[str, Any]:
+def _subtable(path: str, table: dict[str, Any], name: str, keys: tuple[Key, ...]) -> dict[str, Any]:
     _check_table(path, f"[tool.hostlint.{name}]", sub := table.get(name, {}), keys)
     return dict(sub)
 
 
-def _linters(path: Path, table: dict[str, Any]) -> tuple[Linter, ...]:
+def _linters(path: str, table: dict[str, Any]) -> tuple[Linter, ...]:
     defaults = {k.name: table[k.name] for k in LINTER_KEYS[1:] if k.name in table}
     named = table.get("linters")
     if named is not None and "command" in table:
@@ -283,7 +284,7 @@ def command_name(command: str) -> str:
     return name
 
 
-def _check_name(path: Path, name: str) -> None:
+def _check_name(path: str, name: str) -> None:
     """A linter's name is printed in headers and one-line messages and given to ``SKIP``."""
     if not name or name != name.strip() or "," in name or not name.isprintable():
         raise ConfigError(f"{path}: [tool.hostlint.linters] linter name {name!r} is not allowed",
@@ -302,7 +303,7 @@ def _linter(name: str, body: dict[str, Any]) -> Linter:
     )
 
 
-def _check_table(path: Path, where: str, table: Any, keys: tuple[Key, ...]) -> None:
+def _check_table(path: str, where: str, table: Any, keys: tuple[Key, ...]) -> None:
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: {where} must be a table")
     known = {key.name: key for key in keys}
@@ -318,10 +319,8 @@ def _check_table(path: Path, where: str, table: Any, keys: tuple[Key, ...]) -> N
             _check_patterns(path, where, name, value)
 
 
-def _check_patterns(path: Path, where: str, name: str, patterns: list[str]) -> None:
-    from re import error as PatternError
-
-    from hostlint.files import compile_pattern
+def _check_patterns(path: str, where: str, name: str, patterns: list[str]) -> None:
+    from hostlint.files import PatternError, compile_pattern
 
     for pattern in patterns:
         try:

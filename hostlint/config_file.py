@@ -8,10 +8,9 @@ import marshal
 import os
 import sys
 import zlib
-from pathlib import Path
 
 from hostlint.errors import ConfigError
-from hostlint.fsutil import replace_private
+from hostlint.fsutil import read_bytes, replace_private
 from hostlint.typing_lite import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -27,13 +26,13 @@ STARTER_HINT = "add this to pyproject.toml (or the keys alone to .hostlint.toml)
 STARTER_LINES = "".join(f"    {line}\n" for line in STARTER.splitlines()).rstrip("\n")
 
 
-def find(root: Path) -> tuple[Path, dict[str, Any]]:
+def find(root: str) -> tuple[str, dict[str, Any]]:
     """The config file that applies in ``root`` and its hostlint table."""
-    dotfile = root / ".hostlint.toml"
-    if dotfile.is_file():
+    dotfile = os.path.join(root, ".hostlint.toml")
+    if os.path.isfile(dotfile):
         return dotfile, _table(dotfile, whole=True)
-    pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
+    pyproject = os.path.join(root, "pyproject.toml")
+    if os.path.isfile(pyproject):
         table = _table(pyproject, whole=False)
         if table is not None:
             if not isinstance(table, dict):
@@ -42,19 +41,19 @@ def find(root: Path) -> tuple[Path, dict[str, Any]]:
     raise ConfigError(f"no configuration in {root}", hint=STARTER_HINT, detail=STARTER_LINES)
 
 
-def _table(path: Path, *, whole: bool) -> Any:
+def _table(path: str, *, whole: bool) -> Any:
     """The hostlint table of a file: the whole document, or its ``[tool.hostlint]`` (None
     when absent). Parsed tables are cached keyed on the file's very bytes (not its mtime:
     a same-size rewrite with the mtime restored is read again), so a warm hook does not
     import the TOML parser (a tenth of its start-up)."""
     try:
-        data = path.read_bytes()
+        data = read_bytes(path)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    key = (CACHE_VERSION, str(path), whole, data)
+    key = (CACHE_VERSION, path, whole, data)
     cache = _cache_file(path)
     try:
-        cached_key, table = marshal.loads(cache.read_bytes())
+        cached_key, table = marshal.loads(read_bytes(cache))
         if cached_key == key:
             return table
     except (OSError, ValueError, EOFError, TypeError):
@@ -72,23 +71,23 @@ def _table(path: Path, *, whole: bool) -> Any:
 CACHE_VERSION = 2
 
 
-def _cache_file(path: Path) -> Path:
+def _cache_file(path: str) -> str:
     from hostlint.environment import user_cache_dir
 
     name = f"{zlib.crc32(os.fsencode(path)):08x}.marshal"
-    return user_cache_dir(os.environ) / "config" / name
+    return os.path.join(user_cache_dir(os.environ), "config", name)
 
 
-def _store(cache: Path, key: tuple[Any, ...], table: Any) -> None:
+def _store(cache: str, key: tuple[Any, ...], table: Any) -> None:
     try:
         data = marshal.dumps((key, table))  # ValueError for TOML dates: then no cache
-        cache.parent.mkdir(parents=True, exist_ok=True)
+        os.makedirs(os.path.dirname(cache), exist_ok=True)
         replace_private(cache, data)
     except (OSError, ValueError):
         pass
 
 
-def _parse(path: Path, data: bytes) -> dict[str, Any]:
+def _parse(path: str, data: bytes) -> dict[str, Any]:
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on 3.10 only

@@ -18,12 +18,11 @@ import marshal
 import os
 import zlib
 from collections.abc import Mapping
-from pathlib import Path
 
 from hostlint.config import ContainerSettings
 from hostlint.engine_transport import ApiTransport, CliTransport, engine_name, engine_path, transport
 from hostlint.environment import user_cache_dir
-from hostlint.fsutil import replace_private
+from hostlint.fsutil import inside, read_bytes, replace_private
 from hostlint.typing_lite import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
@@ -56,7 +55,7 @@ class Container(NamedTuple):
 # Finding the repository's container
 # ----------------------------------------------------------------------------------------
 
-def find(root: Path, settings: ContainerSettings, environ: Mapping[str, str], *,
+def find(root: str, settings: ContainerSettings, environ: Mapping[str, str], *,
          timeout: float, devcontainer: bool) -> Container | None:
     """Ask the engine for the configured or labelled container of this repository (running
     ones first; devcontainer labels only when the repository has a devcontainer file), or
@@ -68,7 +67,7 @@ def find(root: Path, settings: ContainerSettings, environ: Mapping[str, str], *,
     return found
 
 
-def _query(calls: CliTransport | ApiTransport, root: Path, settings: ContainerSettings,
+def _query(calls: CliTransport | ApiTransport, root: str, settings: ContainerSettings,
            timeout: float, devcontainer: bool) -> Container | None:
     folders, engine = repository_folders(root), calls.engine
     if settings.name:
@@ -115,37 +114,38 @@ def _labels(item: dict[str, Any]) -> dict[str, str]:
     return labels if isinstance(labels, dict) else {}
 
 
-def repository_folders(root: Path) -> tuple[str, ...]:
+def repository_folders(root: str) -> tuple[str, ...]:
     """The folders a label may name for this repository: its root and, for a linked
     worktree, the main worktree's root (as written and resolved)."""
-    folders = [str(root), os.path.realpath(root)]
+    folders = [root, os.path.realpath(root)]
     main = _main_worktree(root)
     if main is not None:
-        folders += [str(main), os.path.realpath(main)]
+        folders += [main, os.path.realpath(main)]
     return tuple(dict.fromkeys(folders))
 
 
-def _main_worktree(root: Path) -> Path | None:
+def _main_worktree(root: str) -> str | None:
     """For a linked worktree (``.git`` is a file naming ``.git/worktrees/NAME``), the main
     worktree's root; read from the files, without running git."""
     try:
-        text = (root / ".git").read_text()
+        gitdir = os.path.join(root, _text(os.path.join(root, ".git")).removeprefix("gitdir:").strip())
+        common = os.path.join(gitdir, _text(os.path.join(gitdir, "commondir")))
     except (OSError, UnicodeDecodeError):
         return None
-    gitdir = Path(root, text.removeprefix("gitdir:").strip())
-    try:
-        common = Path(gitdir, (gitdir / "commondir").read_text().strip())
-    except OSError:
-        return None
-    common = Path(os.path.normpath(common))
-    return common.parent if common.name == ".git" else None
+    common = os.path.normpath(common)
+    return os.path.dirname(common) if os.path.basename(common) == ".git" else None
+
+
+def _text(path: str) -> str:
+    """A small file's text, stripped: what ``.git`` and ``commondir`` hold."""
+    return read_bytes(path).decode().strip()
 
 
 def _same_folder(folder: str, folders: tuple[str, ...]) -> bool:
     return bool(folder) and (folder in folders or os.path.realpath(folder) in folders)
 
 
-def _describe(engine: str, item: dict[str, Any], root: Path, settings: ContainerSettings, *,
+def _describe(engine: str, item: dict[str, Any], root: str, settings: ContainerSettings, *,
               how: str, fix: str) -> Container:
     mapped = (settings.root, "[tool.hostlint.container] root") if settings.root else \
         root_inside(item.get("Mounts") or [], root)
@@ -159,30 +159,21 @@ def _describe(engine: str, item: dict[str, Any], root: Path, settings: Container
     )
 
 
-def root_inside(mounts: list[dict[str, Any]], root: Path) -> tuple[str, str] | None:
+def root_inside(mounts: list[dict[str, Any]], root: str) -> tuple[str, str] | None:
     """The repository root inside the container, from the bind mount whose source is the
     repository or the closest directory above it: (path inside, how it was found)."""
     best: tuple[int, str, str] | None = None
-    for here in dict.fromkeys((str(root), os.path.realpath(root))):
+    for here in dict.fromkeys((root, os.path.realpath(root))):
         for mount in mounts:
             source, dest = str(mount.get("Source", "")), str(mount.get("Destination", ""))
             if not source.startswith("/") or not dest.startswith("/"):
                 continue
-            inside = _under(here, source) or _under(here, os.path.realpath(source))
-            if inside is None or (best is not None and best[0] >= len(source)):
+            within = inside(here, source) or inside(here, os.path.realpath(source))
+            if within is None or (best is not None and best[0] >= len(source)):
                 continue
-            path = dest.rstrip("/") + ("/" + inside if inside else "") or "/"
+            path = dest.rstrip("/") + ("/" + within if within else "") or "/"
             best = (len(source), path, f"bind mount {source} -> {dest}")
     return (best[1], best[2]) if best else None
-
-
-def _under(path: str, top: str) -> str | None:
-    """``path`` relative to ``top`` when it is ``top`` or below it, else None."""
-    top = top.rstrip("/") or "/"
-    if path == top:
-        return ""
-    prefix = top if top.endswith("/") else top + "/"
-    return path[len(prefix):] if path.startswith(prefix) else None
 
 
 def _remote_user(metadata: str | None) -> str | None:
@@ -216,22 +207,22 @@ DAEMON_VARIABLES = ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_CONFIG", "CONTAINER
                     "XDG_CONFIG_HOME", "XDG_RUNTIME_DIR")
 
 
-def _cache_key(root: Path, settings: ContainerSettings, environ: Mapping[str, str]) -> tuple[Any, ...]:
+def _cache_key(root: str, settings: ContainerSettings, environ: Mapping[str, str]) -> tuple[Any, ...]:
     """The repository, the settings and which daemon the CLI talks to."""
     daemon = tuple(environ.get(name) for name in DAEMON_VARIABLES)
-    return (CACHE_VERSION, os.fsdecode(root), tuple(settings), daemon)
+    return (CACHE_VERSION, root, tuple(settings), daemon)
 
 
-def _cache_file(root: Path, environ: Mapping[str, str]) -> Path:
+def _cache_file(root: str, environ: Mapping[str, str]) -> str:
     name = f"{zlib.crc32(os.fsencode(root)):08x}.marshal"  # hashlib's import costs ~5 ms
-    return user_cache_dir(environ) / "container" / name
+    return os.path.join(user_cache_dir(environ), "container", name)
 
 
-def cached(root: Path, settings: ContainerSettings, environ: Mapping[str, str]) -> Container | None:
+def cached(root: str, settings: ContainerSettings, environ: Mapping[str, str]) -> Container | None:
     """The container a previous check found for these settings (not verified: the exec is).
     Stored with marshal, not json: a warm hook imports nothing for it."""
     try:
-        key, fields = marshal.loads(_cache_file(root, environ).read_bytes())
+        key, fields = marshal.loads(read_bytes(_cache_file(root, environ)))
         if key == _cache_key(root, settings, environ):
             return Container(*fields)
     except (OSError, ValueError, EOFError, TypeError):
@@ -239,11 +230,11 @@ def cached(root: Path, settings: ContainerSettings, environ: Mapping[str, str]) 
     return None
 
 
-def cache_path(root: Path, environ: Mapping[str, str]) -> Path:
+def cache_path(root: str, environ: Mapping[str, str]) -> str:
     return _cache_file(root, environ)
 
 
-def store(root: Path, settings: ContainerSettings, environ: Mapping[str, str],
+def store(root: str, settings: ContainerSettings, environ: Mapping[str, str],
           found: Container) -> None:
     """Cache a running container (0600 file in a 0700 directory, replaced atomically)."""
     if not found.running or cached(root, settings, environ) == found:
@@ -251,10 +242,10 @@ def store(root: Path, settings: ContainerSettings, environ: Mapping[str, str],
     path = _cache_file(root, environ)
     with contextlib.suppress(OSError, ValueError):
         data = marshal.dumps((_cache_key(root, settings, environ), tuple(found)))
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
         replace_private(path, data)
 
 
-def forget(root: Path, environ: Mapping[str, str]) -> None:
+def forget(root: str, environ: Mapping[str, str]) -> None:
     with contextlib.suppress(OSError):
-        _cache_file(root, environ).unlink()
+        os.unlink(_cache_file(root, environ))

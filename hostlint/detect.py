@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 from hostlint.config import Config
 from hostlint.environment import Environment, which
@@ -43,9 +42,9 @@ class Decision(NamedTuple):
     notes: tuple[str, ...] = ()
 
 
-def gather(config: Config, env: Environment, root: Path) -> Facts:
+def gather(config: Config, env: Environment, root: str) -> Facts:
     project = find_project(root, env.environ)
-    here = str(root.resolve())
+    here = os.path.realpath(root)
     configured = [r for r in (config.vagrant.root, config.container.root, config.ssh.root) if r]
     guest = next((r for r in configured if _same_directory(r, here)), None)
     machine = None
@@ -82,16 +81,16 @@ DEVCONTAINER_FILES = (".devcontainer/devcontainer.json", ".devcontainer.json")
 COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 
 
-def container_files(root: Path) -> tuple[str, ...]:
+def container_files(root: str) -> tuple[str, ...]:
     """The devcontainer and compose files in the repository root (a few ``stat`` calls)."""
-    return tuple(f for f in (*DEVCONTAINER_FILES, *COMPOSE_FILES) if os.path.isfile(root / f))
+    return tuple(f for f in (*DEVCONTAINER_FILES, *COMPOSE_FILES) if os.path.isfile(os.path.join(root, f)))
 
 
 def has_devcontainer(files: tuple[str, ...]) -> bool:
     return any(f in DEVCONTAINER_FILES for f in files)
 
 
-def container_facts(config: Config, env: Environment, root: Path) -> tuple[str | None, str]:
+def container_facts(config: Config, env: Environment, root: str) -> tuple[str | None, str]:
     """Rule 4: (how the container was found or configured, or None; what was seen). The
     engine is asked only when the repository has a devcontainer or compose file or a
     ``[tool.hostlint.container]`` table, and then only until a check has cached the answer."""

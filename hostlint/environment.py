@@ -7,7 +7,6 @@ import io
 import os
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 
 from hostlint.errors import StdoutError, UsageError
 from hostlint.typing_lite import TYPE_CHECKING
@@ -19,11 +18,11 @@ COLOR_MODES = ("auto", "always", "never")
 _OPEN_STDOUT = "run hostlint with stdout open (redirect it to /dev/null to discard the output)"
 
 
-def user_cache_dir(environ: Mapping[str, str]) -> Path:
+def user_cache_dir(environ: Mapping[str, str]) -> str:
     """``$XDG_CACHE_HOME/hostlint``, else ``~/.cache/hostlint``."""
     base = environ.get("XDG_CACHE_HOME") or os.path.join(
         environ.get("HOME") or os.path.expanduser("~"), ".cache")
-    return Path(base, "hostlint")
+    return os.path.join(base, "hostlint")
 
 
 def which(program: str, environ: Mapping[str, str]) -> str | None:
@@ -77,7 +76,7 @@ class Environment:
         stdout: BinaryIO | None = None,
         stderr: TextIO | None = None,
         environ: Mapping[str, str] | None = None,
-        cwd: Path | None = None,
+        cwd: str | None = None,
         stdout_isatty: bool | None = None,
         verbose: bool = False,
     ) -> None:
@@ -88,7 +87,7 @@ class Environment:
         self.stderr: TextIO = stderr if stderr is not None else (
             io.StringIO() if sys.stderr is None else sys.stderr)  # 2>&-: messages go nowhere
         self.environ: Mapping[str, str] = dict(os.environ) if environ is None else environ
-        self.cwd = cwd if cwd is not None else Path.cwd()
+        self.cwd = cwd if cwd is not None else os.getcwd()
         self.verbose = verbose or verbose_from(self.environ)
         if stdout_isatty is None:
             try:

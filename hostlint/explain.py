@@ -3,7 +3,6 @@ that target's settings (as text, or as tables on a terminal)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hostlint import config as config_mod
@@ -50,7 +49,7 @@ def report(env: Environment, *, target: str | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _table(decision: detect.Decision, rows: list[tuple[str, str]], source: Path) -> str | None:
+def _table(decision: detect.Decision, rows: list[tuple[str, str]], source: str) -> str | None:
     """The same report as tables, for a terminal (rich is imported only here)."""
     try:
         import io

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from hostlint.typing_lite import NamedTuple
+from hostlint.typing_lite import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    import re
 
 #: Upper bound for one local command line; Linux's ARG_MAX is usually 2 MiB (environment
 #: included), and fewer, larger batches only save linter start-ups.
@@ -21,6 +23,10 @@ POSIX_CLASSES = {
 }
 
 
+class PatternError(ValueError):
+    """A glob that cannot be compiled (a ``[...]`` class or range that does not exist)."""
+
+
 class Segment(NamedTuple):
     """One path segment's glob: fixed-length pieces (plain text, or a regular expression
     without repetition) between its stars. ``match`` tests a name: the first piece at the
@@ -32,7 +38,7 @@ class Segment(NamedTuple):
     match: Callable[[str], bool]
 
     def regexes(self) -> list[re.Pattern[str]]:
-        return [piece for piece in self.pieces if isinstance(piece, re.Pattern)]
+        return [piece for piece in self.pieces if not isinstance(piece, str)]
 
 
 def _matcher(pieces: tuple[str | re.Pattern[str], ...],
@@ -125,7 +131,7 @@ def _leftmost(block: tuple[Segment, ...], names: list[str], start: int) -> int:
 def compile_pattern(pattern: str) -> Glob:
     """Without ``/`` a pattern matches a name at any depth; with ``/`` the path from the
     repository root; ``**`` as a whole segment spans directories; a match on a directory
-    covers everything below it (as in .gitignore). ``re.error`` for a bad ``[...]``."""
+    covers everything below it (as in .gitignore). ``PatternError`` for a bad ``[...]``."""
     body = pattern.rstrip("/")
     more = int(pattern.endswith("/") and bool(body))  # ``dir/``: something below it
     parts = _split(body.lstrip("/"))
@@ -190,7 +196,12 @@ def _piece(tokens: list[str]) -> str | re.Pattern[str]:
     """Plain text when every token is one literal character, else a regular expression."""
     if all(token.startswith("\\U") for token in tokens):
         return "".join(chr(int(token[2:], 16)) for token in tokens)
-    return re.compile("".join(tokens), re.DOTALL)
+    import re  # only for a ``[...]``: ``*.py`` and ``src/**`` are matched as plain text
+
+    try:
+        return re.compile("".join(tokens), re.DOTALL)
+    except re.error as exc:
+        raise PatternError(str(exc)) from None
 
 
 def _char(c: str) -> str:
@@ -211,7 +222,7 @@ def _bracket(body: str, start: int) -> tuple[str, int] | None:
         if body.startswith("[:", i) and (close := body.find(":]", i + 2)) > 0:
             name = body[i + 2:close]
             if name not in POSIX_CLASSES:
-                raise re.error(f"unknown character class [:{name}:]")
+                raise PatternError(f"unknown character class [:{name}:]")
             members.append("".join(_class_range(r) for r in _ranges(POSIX_CLASSES[name])))
             i = close + 2
             continue
@@ -219,7 +230,7 @@ def _bracket(body: str, start: int) -> tuple[str, int] | None:
         if body.startswith("-", i) and i + 1 < n and body[i + 1] != "]":
             high, i = (body[i + 2], i + 3) if body[i + 1] == "\\" and i + 2 < n else (body[i + 1], i + 2)
             if high < c:
-                raise re.error(f"bad character range {c}-{high}")
+                raise PatternError(f"bad character range {c}-{high}")
             members.append(_class_range((c, high)))
         else:
             members.append(_char(c))

@@ -7,7 +7,6 @@ import contextlib
 import os
 import signal
 from collections.abc import Sequence
-from pathlib import Path
 
 from hostlint.errors import GitError
 from hostlint.poll import readable
@@ -15,7 +14,7 @@ from hostlint.spawn import Child, spawn
 from hostlint.typing_lite import NamedTuple
 
 
-def _git(args: Sequence[str], cwd: Path | str | None = None) -> bytes:
+def _git(args: Sequence[str], cwd: str | None = None) -> bytes:
     return _finish(_start(args, cwd), args)
 
 
@@ -27,11 +26,11 @@ class _Running(NamedTuple):
     err: int
 
 
-def _start(args: Sequence[str], cwd: Path | str | None) -> _Running:
+def _start(args: Sequence[str], cwd: str | None) -> _Running:
     """``git ARGS`` run in ``cwd`` (``git -C``, so ``posix_spawn`` can start it: see
     hostlint.spawn), stdin ``/dev/null``; the descriptors hostlint inherited passed on
     (``GIT_TRACE=9``)."""
-    argv = ["git", *(("-C", os.fspath(cwd)) if cwd is not None else ()), *args]
+    argv = ["git", *(("-C", cwd) if cwd is not None else ()), *args]
     out, out_end = os.pipe()
     err, err_end = os.pipe()
     try:
@@ -97,14 +96,14 @@ def _zsplit(out: bytes) -> list[str]:
 
 
 class Repo(NamedTuple):
-    root: Path  # the top of the work tree
-    common_dir: Path  # the git dir every worktree shares (where last.log lives)
+    root: str  # the top of the work tree
+    common_dir: str  # the git dir every worktree shares (where last.log lives)
 
 
-def locate(cwd: Path | str | None = None) -> Repo:
+def locate(cwd: str | None = None) -> Repo:
     """The repository around ``cwd``, in one git call; a clear error outside a repository
     or in a bare one."""
-    where = Path(cwd or os.getcwd())
+    where = cwd or os.getcwd()
     bare = GitError(f"{where} is a bare repository or has no work tree: nothing to lint",
                     hint="run hostlint from a clone with a work tree")
     try:
@@ -118,20 +117,20 @@ def locate(cwd: Path | str | None = None) -> Repo:
     lines = os.fsdecode(out).split("\n")
     if lines[0] == "true" or len(lines) < 3 or not lines[2]:
         raise bare
-    return Repo(root=Path(lines[2]), common_dir=Path(lines[1]))
+    return Repo(root=lines[2], common_dir=lines[1])
 
 
-def hooks_dir(root: Path) -> Path:
+def hooks_dir(root: str) -> str:
     """Where git looks for hooks: honours core.hooksPath and worktrees."""
     out = _git(("rev-parse", "--path-format=absolute", "--git-path", "hooks"), root)
-    return Path(os.fsdecode(out.strip()))
+    return os.fsdecode(out.strip())
 
 
 #: The index mode of a submodule (a "gitlink"): a commit, not a file a linter could read.
 GITLINK = "160000"
 
 
-def staged_files(root: Path) -> list[str]:
+def staged_files(root: str) -> list[str]:
     """Files the commit will record, from the index git gave this process (GIT_INDEX_FILE):
     added, copied, modified, renamed and type-changed (a symlink that became a file) entries,
     by their new names; never submodules. The modes come from the index, not the work tree."""
@@ -142,7 +141,7 @@ def staged_files(root: Path) -> list[str]:
             if meta.split(b" ")[1] != GITLINK.encode()]
 
 
-def pushed_files(root: Path, remote: str, local_sha: str, remote_sha: str) -> list[str]:
+def pushed_files(root: str, remote: str, local_sha: str, remote_sha: str) -> list[str]:
     """The files changed by the commits one pre-push ref line pushes (pre-commit's rules): a
     known remote commit → ``remote...local``; otherwise the commits not on any remote-tracking
     ref of ``remote``, from the parent of the first (or, from a root commit, every file)."""
@@ -158,17 +157,17 @@ def pushed_files(root: Path, remote: str, local_sha: str, remote_sha: str) -> li
     return changed_files(root, os.fsdecode(parents[1]), local_sha)
 
 
-def changed_files(root: Path, old: str, new: str) -> list[str]:
+def changed_files(root: str, old: str, new: str) -> list[str]:
     """Files added, copied, modified, renamed or retyped from the merge base to ``new``."""
     return _zsplit(_git(("diff", "--name-only", "-z", "--no-ext-diff", "--no-relative",
                          "--diff-filter=ACMRT", f"{old}...{new}"), root))
 
 
-def _exists(root: Path, sha: str) -> bool:
+def _exists(root: str, sha: str) -> bool:
     return _quiet(("cat-file", "-e", f"{sha}^{{commit}}"), root)[0] == 0
 
 
-def tracked_files(root: Path, paths: Sequence[str] = ()) -> list[str]:
+def tracked_files(root: str, paths: Sequence[str] = ()) -> list[str]:
     """Every tracked file (``--all-files``), or those under ``paths``; never submodules."""
     names: dict[str, None] = {}
     for entry in _git(("ls-files", "-s", "-z", "--", *paths), root).split(b"\0"):
@@ -186,7 +185,7 @@ def tracked_files(root: Path, paths: Sequence[str] = ()) -> list[str]:
 ARGS_BYTES = 64 * 1024
 
 
-def _quiet(args: Sequence[str], root: Path, stdin: bytes = b"") -> tuple[int, bytes, bytes]:
+def _quiet(args: Sequence[str], root: str, stdin: bytes = b"") -> tuple[int, bytes, bytes]:
     import subprocess  # only to set changes aside and back: the hook's start-up stays lean
 
     try:
@@ -197,7 +196,7 @@ def _quiet(args: Sequence[str], root: Path, stdin: bytes = b"") -> tuple[int, by
     return proc.returncode, proc.stdout, proc.stderr
 
 
-def _checked(args: Sequence[str], root: Path, stdin: bytes = b"") -> bytes:
+def _checked(args: Sequence[str], root: str, stdin: bytes = b"") -> bytes:
     code, out, err = _quiet(args, root, stdin)
     if code != 0:
         detail = os.fsdecode(err).strip().splitlines()
@@ -221,13 +220,13 @@ def _batches(paths: Sequence[str]) -> list[list[str]]:
 _UNSTAGED = ("diff", "--name-only", "-z", "--no-relative", "--no-ext-diff", "--ignore-submodules=all")
 
 
-def unstaged_files(root: Path) -> list[str]:
+def unstaged_files(root: str) -> list[str]:
     """Tracked files whose work tree content or mode differs from the index (submodules
     ignored; a file only touched, with the same content, is not listed)."""
     return _zsplit(_git(_UNSTAGED, root))
 
 
-def staged_and_unstaged(root: Path) -> tuple[list[str], list[str]]:
+def staged_and_unstaged(root: str) -> tuple[list[str], list[str]]:
     """``staged_files`` and ``unstaged_files``, the two git processes side by side (what a
     pre-commit check asks first: ~3 ms less than one after the other)."""
     unstaged = _start(_UNSTAGED, root)
@@ -239,7 +238,7 @@ def staged_and_unstaged(root: Path) -> tuple[list[str], list[str]]:
     return staged, _zsplit(_finish(unstaged, _UNSTAGED))
 
 
-def unstaged_patch(root: Path, paths: Sequence[str]) -> bytes:
+def unstaged_patch(root: str, paths: Sequence[str]) -> bytes:
     """A binary patch from the index to the work tree for ``paths`` (full blob ids; no
     textconv, external diff or colour; pathspecs taken literally)."""
     return b"".join(
@@ -248,13 +247,13 @@ def unstaged_patch(root: Path, paths: Sequence[str]) -> bytes:
         for batch in _batches(paths) if batch)
 
 
-def checkout_index(root: Path, paths: Sequence[str]) -> None:
+def checkout_index(root: str, paths: Sequence[str]) -> None:
     """Write the index content of ``paths`` into the work tree (the index is not changed)."""
     _checked(("checkout-index", "-f", "-z", "--stdin"), root,
              b"".join(os.fsencode(p) + b"\0" for p in paths))
 
 
-def apply(root: Path, patch: bytes) -> bool:
+def apply(root: str, patch: bytes) -> bool:
     """``git apply`` of ``patch`` to the work tree (all or nothing); whether it applied.
     Retried without ``core.autocrlf`` as pre-commit does (its #570)."""
     args = ("apply", "--whitespace=nowarn")
@@ -263,7 +262,7 @@ def apply(root: Path, patch: bytes) -> bool:
     return _quiet(("-c", "core.autocrlf=false", *args), root, patch)[0] == 0
 
 
-def blob_ids(root: Path, paths: Sequence[str]) -> dict[str, str]:
+def blob_ids(root: str, paths: Sequence[str]) -> dict[str, str]:
     """The blob id each regular file would have if added (clean filters such as
     ``core.autocrlf`` applied), without writing any object."""
     lines = [p for p in paths if "\n" not in p]

@@ -48,13 +48,13 @@ def _exists(path: Path) -> bool:
     return path.exists() or path.is_symlink()
 
 
-def install(cwd: Path, *, hook_types: Sequence[str] = ("pre-commit",), force: bool = False,
+def install(cwd: str, *, hook_types: Sequence[str] = ("pre-commit",), force: bool = False,
             interpreter: str | None = None) -> list[str]:
     """Install the hooks (all or none: every type is checked before any is written);
     returns the lines to tell the user."""
     types = _check_types(hook_types)
     root = git.locate(cwd).root
-    hooks = git.hooks_dir(root)
+    hooks = Path(git.hooks_dir(root))
     displaced = [t for t in types if _exists(hooks / t) and not is_ours(hooks / t)]
     for hook_type in displaced:
         _may_displace(hooks / hook_type, hooks / f"{hook_type}.legacy", force=force)
@@ -113,7 +113,7 @@ def manager_of(path: Path) -> tuple[str, str] | None:
     return next(((name, way) for name, line, way in MANAGERS if line in text), None)
 
 
-def _config_warning(root: Path) -> list[str]:
+def _config_warning(root: str) -> list[str]:
     """Installing before configuring is allowed (a set-up script may do it), but said: the
     hook fails every commit until the configuration is there and valid."""
     from hostlint import config
@@ -142,10 +142,10 @@ def _write_file(path: Path, text: str) -> None:
                          hint="check that you may write to the hooks directory") from None
 
 
-def uninstall(cwd: Path, *, hook_types: Sequence[str] = ()) -> str:
+def uninstall(cwd: str, *, hook_types: Sequence[str] = ()) -> str:
     """Remove hostlint's hooks of ``hook_types`` (default: every one it wrote), restoring
     the hooks they displaced; returns the lines to tell the user."""
-    hooks = git.hooks_dir(git.locate(cwd).root)
+    hooks = Path(git.hooks_dir(git.locate(cwd).root))
     if not hook_types:
         found = [t for t in HOOK_TYPES if is_ours(hooks / t)]
         if not found:

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from hostlint.fsutil import create_private
 from hostlint.typing_lite import TYPE_CHECKING
@@ -19,23 +17,26 @@ from hostlint.typing_lite import TYPE_CHECKING
 if TYPE_CHECKING:
     from typing import BinaryIO
 
-PATH = Path("hostlint") / "last.log"
-_PARTIAL = re.compile(r"last\.log\.([0-9]+)\.partial")
+PATH = os.path.join("hostlint", "last.log")
+#: A run's log until it ends: ``last.log.PID.partial``.
+_PARTIAL = ("last.log.", ".partial")
 
 
 class LastLog:
     """This run's log: ``file`` for the output stack, ``write`` for hostlint's own lines;
     ``failed`` once it cannot be written (then there is none)."""
 
-    def __init__(self, common_dir: Path, warn: Callable[[str], None]) -> None:
-        self.path = common_dir / PATH
-        self._partial = self.path.with_name(f"{self.path.name}.{os.getpid()}.partial")
+    def __init__(self, common_dir: str, warn: Callable[[str], None]) -> None:
+        self.path = os.path.join(common_dir, PATH)
+        self._partial = f"{self.path}.{os.getpid()}.partial"
         self._warn = warn
         self.failed: OSError | None = None
         self.file: BinaryIO
         try:
-            self.path.parent.mkdir(exist_ok=True)
-            sweep(self.path.parent)
+            directory = os.path.dirname(self.path)
+            if not os.path.isdir(directory):
+                os.mkdir(directory)
+            sweep(directory)
             self.file = create_private(self._partial)
         except OSError as exc:
             self.file = open(os.devnull, "wb")  # noqa: SIM115 - closed in finish()
@@ -58,7 +59,7 @@ class LastLog:
         self.failed = exc
         for path in (self._partial, self.path):
             with contextlib.suppress(OSError):
-                path.unlink()
+                os.unlink(path)
         self._warn(f"warning: cannot write {self.path}: {exc.strerror or exc}; this run's output "
                    "is not kept there")
 
@@ -74,7 +75,7 @@ class LastLog:
 
 
 @contextmanager
-def written(common_dir: Path, on_forced_exit: list[Callable[[], None]],
+def written(common_dir: str, on_forced_exit: list[Callable[[], None]],
             warn: Callable[[str], None]) -> Iterator[LastLog]:
     """This run's log, replacing the last one however the run ends; ``on_forced_exit`` gets
     the renaming too, for an exit that skips ``finally``."""
@@ -87,13 +88,22 @@ def written(common_dir: Path, on_forced_exit: list[Callable[[], None]],
         log.finish()
 
 
-def sweep(directory: Path) -> None:
+def sweep(directory: str) -> None:
     """Remove the partial logs of runs whose process is gone (killed before the rename)."""
     for name in os.listdir(directory):
-        match = _PARTIAL.fullmatch(name)
-        if match and not _alive(int(match.group(1))):
+        pid = _partial_pid(name)
+        if pid is not None and not _alive(pid):
             with contextlib.suppress(OSError):
-                os.unlink(directory / name)
+                os.unlink(os.path.join(directory, name))
+
+
+def _partial_pid(name: str) -> int | None:
+    """The PID in the name of a partial log, else None."""
+    prefix, suffix = _PARTIAL
+    pid = name[len(prefix):-len(suffix)]
+    if name.startswith(prefix) and name.endswith(suffix) and pid.isascii() and pid.isdigit():
+        return int(pid)
+    return None
 
 
 def _alive(pid: int) -> bool:

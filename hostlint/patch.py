@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import stat
-from pathlib import Path
 
 from hostlint import git
 from hostlint.typing_lite import NamedTuple
@@ -95,19 +94,19 @@ def _unquote(quoted: bytes) -> bytes:
     return bytes(out)
 
 
-def file_states(root: Path, entries: list[Entry]) -> dict[str, str]:
+def file_states(root: str, entries: list[Entry]) -> dict[str, str]:
     """Per file: "new" (holds the unstaged content), "old" (holds the index content) or
     "changed" (anything else)."""
     current: dict[str, Side] = {}
     regular = []
     for entry in entries:
         try:
-            st = os.lstat(root / entry.path)
+            st = os.lstat(os.path.join(root, entry.path))
         except (FileNotFoundError, NotADirectoryError):
             current[entry.path] = None
             continue
         if stat.S_ISLNK(st.st_mode):
-            current[entry.path] = (_link_id(root / entry.path, entry), "120000")
+            current[entry.path] = (_link_id(os.path.join(root, entry.path), entry), "120000")
         else:
             current[entry.path] = ("", "100755" if st.st_mode & 0o100 else "100644")
             regular.append(entry.path)
@@ -128,7 +127,7 @@ def _state(entry: Entry, current: Side) -> str:
     return "new" if same(entry.new) else "old" if same(entry.old) else "changed"
 
 
-def _link_id(path: Path, entry: Entry) -> str:
+def _link_id(path: str, entry: Entry) -> str:
     import hashlib
 
     target = os.fsencode(os.readlink(path))

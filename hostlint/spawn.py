@@ -56,14 +56,14 @@ class Child:
 
 
 def spawn(argv: Sequence[str], *, env: Mapping[str, str], stdout: int, stderr: int,
-          stdin: int = DEVNULL, cwd: str | os.PathLike[str] | None = None,
+          stdin: int = DEVNULL, cwd: str | None = None,
           new_session: bool = False, pass_inherited: bool = False) -> Child:
     """Start ``argv`` (a bare name looked up on ``env``'s ``PATH``) in ``cwd``. Raises
     OSError as ``subprocess`` does: FileNotFoundError for a program not there.
     ``pass_inherited``: the descriptors hostlint inherited are passed on (git's own
     ``GIT_TRACE=9`` and the like); a linter, or a daemon it leaves behind, must not hold
     them (a GUI client waits for them to close)."""
-    if cwd is None or os.fspath(cwd) == os.getcwd():
+    if cwd is None or cwd == os.getcwd():
         closed = [] if pass_inherited else _inherited()
         actions = [_standard(0, stdin, os.O_RDONLY), _standard(1, stdout, os.O_WRONLY),
                    _standard(2, stderr, os.O_WRONLY), *[(os.POSIX_SPAWN_CLOSE, fd) for fd in closed]]
@@ -113,7 +113,7 @@ def _inheritable(fd: int) -> bool:
 
 
 def _by_subprocess(argv: Sequence[str], *, env: Mapping[str, str], stdin: int, stdout: int,
-                   stderr: int, cwd: str | os.PathLike[str] | None, new_session: bool,
+                   stderr: int, cwd: str | None, new_session: bool,
                    pass_inherited: bool) -> Child:
     """The same start through ``subprocess`` (see the module's docstring for when)."""
     import subprocess

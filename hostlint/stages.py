@@ -8,11 +8,11 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
 
 from hostlint import git
 from hostlint.config import HOOKS, Linter
 from hostlint.errors import UsageError
+from hostlint.fsutil import read_bytes
 from hostlint.typing_lite import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ class Stage(NamedTuple):
     #: pre-push: the files the pushed commits change; message hooks: none.
     files: tuple[str, ...] | None = None
     #: The host's message file (commit-msg, prepare-commit-msg).
-    message: Path | None = None
+    message: str | None = None
     stdin: bytes = b""
     environ: tuple[tuple[str, str], ...] = ()
 
@@ -74,7 +74,7 @@ FRAMEWORK_REMOTE = (("PRE_COMMIT_REMOTE_NAME", "HOSTLINT_REMOTE_NAME"),
                     ("PRE_COMMIT_REMOTE_URL", "HOSTLINT_REMOTE_URL"))
 
 
-def from_git(hook: str, args: Sequence[str], *, root: Path, cwd: Path, stdin: bytes,
+def from_git(hook: str, args: Sequence[str], *, root: str, cwd: str, stdin: bytes,
              framework: Mapping[str, str] | None = None) -> Stage:
     """The stage of hook type ``hook`` called with git's ``args`` and ``stdin``; or, given
     the ``framework``'s environment (``run-hook pre-push --files``), the pre-push stage
@@ -90,13 +90,13 @@ def from_git(hook: str, args: Sequence[str], *, root: Path, cwd: Path, stdin: by
     return Stage(hook)
 
 
-def _message(hook: str, args: Sequence[str], cwd: Path) -> Stage:
+def _message(hook: str, args: Sequence[str], cwd: str) -> Stage:
     if not args:
         raise UsageError(f"{hook} needs the message file as its first argument",
                          hint=f"hostlint run-hook {hook} .git/COMMIT_EDITMSG")
-    path = cwd / args[0]
+    path = os.path.join(cwd, args[0])
     try:
-        data = path.read_bytes()
+        data = read_bytes(path)
     except OSError as exc:
         raise UsageError(f"{path}: cannot read the commit message: {exc.strerror}",
                          hint="pass the message file git gives the hook") from None
@@ -107,7 +107,7 @@ def _message(hook: str, args: Sequence[str], cwd: Path) -> Stage:
     return Stage(hook, files=(), message=path, stdin=data, environ=environ)
 
 
-def _pre_push(args: Sequence[str], root: Path, lines: bytes) -> Stage:
+def _pre_push(args: Sequence[str], root: str, lines: bytes) -> Stage:
     if len(args) < 2:
         raise UsageError("pre-push needs git's two arguments: the remote's name and URL",
                          hint="hostlint run-hook pre-push origin URL < ref-lines")

@@ -28,11 +28,11 @@ import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from pathlib import Path
 
 from hostlint import git
 from hostlint.environment import Environment
 from hostlint.errors import HostlintError, Interrupted
+from hostlint.fsutil import read_bytes
 from hostlint.typing_lite import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -51,12 +51,12 @@ FSYNC_EACH = 64
 class SetAside:
     """The staged files of one check, and the unstaged changes to set aside while it runs."""
 
-    def __init__(self, root: Path, common_dir: Path, env: Environment, names: list[str],
+    def __init__(self, root: str, common_dir: str, env: Environment, names: list[str],
                  paths: list[str]) -> None:
         self.root, self.common_dir, self.env = root, common_dir, env
         self.names = names  # what the linters get
         self.paths = paths  # files whose unstaged changes are set aside
-        self.saved: Path | None = None
+        self.saved: str | None = None
         self._fd: int | None = None
         self._stage = ""
         self._restoring = False
@@ -98,7 +98,7 @@ class SetAside:
         self._restoring = True
         try:
             _seam(self.env, "restoring")
-            patch = self.saved.read_bytes()
+            patch = read_bytes(self.saved)
             if self._stage == "checked out" and git.apply(self.root, patch):
                 pass  # the common case: every file held the index content
             elif self._stage and not _put_back(self.root, self.saved, patch, self.env,
@@ -107,7 +107,7 @@ class SetAside:
                 return
             _durable(self.root, self.paths)
             _seam(self.env, "restored")
-            self.saved.unlink()
+            os.unlink(self.saved)
             self.saved = None
         finally:
             if self._fd is not None:
@@ -116,7 +116,7 @@ class SetAside:
             self._restoring = False
 
 
-def prepare(root: Path, common_dir: Path, env: Environment, names: list[str], *,
+def prepare(root: str, common_dir: str, env: Environment, names: list[str], *,
             enabled: bool, unstaged: Sequence[str] | None = None) -> SetAside:
     """What to set aside for a check of the staged files ``names`` (``unstaged``: what
     ``git.unstaged_files`` gave, if asked already). Disabled: nothing, but one notice names
@@ -128,7 +128,7 @@ def prepare(root: Path, common_dir: Path, env: Environment, names: list[str], *,
     partial = [n for n in names if n in changed]
     if enabled or not partial:
         return SetAside(root, common_dir, env, names, partial)
-    gone = [n for n in partial if not os.path.lexists(root / n)]
+    gone = [n for n in partial if not os.path.lexists(os.path.join(root, n))]
     edited = [n for n in partial if n not in gone]
     if edited:
         env.message(f"{_names(edited)}: unstaged changes are linted too ({KEY} = false)")
@@ -138,17 +138,17 @@ def prepare(root: Path, common_dir: Path, env: Environment, names: list[str], *,
     return SetAside(root, common_dir, env, [n for n in names if n not in skip], [])
 
 
-def recover(root: Path, common_dir: Path, env: Environment) -> None:
+def recover(root: str, common_dir: str, env: Environment) -> None:
     """Put back what a run that died (``kill -9``, power cut) had set aside in this work
     tree, before anything else; name what cannot be put back. No patch: one ``listdir``."""
-    directory = common_dir / DIRECTORY
+    directory = os.path.join(common_dir, DIRECTORY)
     try:
         names = sorted(n for n in os.listdir(directory) if n.endswith(".patch"))
     except OSError:
         return
     mine = f"{PREFIX}{_key(root)}-"
     for name in (n for n in names if n.startswith(mine)):
-        _recover_one(root, directory / name, env)
+        _recover_one(root, os.path.join(directory, name), env)
 
 
 def recover_here(env: Environment) -> None:
@@ -161,7 +161,7 @@ def recover_here(env: Environment) -> None:
     recover(repo.root, repo.common_dir, env)
 
 
-def _recover_one(root: Path, path: Path, env: Environment) -> None:
+def _recover_one(root: str, path: str, env: Environment) -> None:
     import fcntl
 
     from hostlint.patch import read_entries
@@ -178,19 +178,19 @@ def _recover_one(root: Path, path: Path, env: Environment) -> None:
         if os.fstat(fd).st_ino != os.lstat(path).st_ino:
             return  # restored and removed meanwhile
         with _deferred_signals():
-            patch = path.read_bytes()
+            patch = read_bytes(path)
             if _put_back(root, path, patch, env, force=False):
                 _durable(root, [e.path for e in read_entries(patch)])
-                path.unlink()
+                os.unlink(path)
                 env.message(f"restored unstaged changes that an interrupted run had set aside "
-                            f"({path.name})")
+                            f"({os.path.basename(path)})")
     except FileNotFoundError:
         return
     finally:
         os.close(fd)
 
 
-def _put_back(root: Path, saved: Path, patch: bytes, env: Environment, *, force: bool) -> bool:
+def _put_back(root: str, saved: str, patch: bytes, env: Environment, *, force: bool) -> bool:
     """File by file: a file still holding the unstaged content is left, one holding the
     index content gets its changes back; one changed since (by a linter) keeps both when
     they apply together, else (``force``) the saved changes win. Whether all is back."""
@@ -218,12 +218,12 @@ def _put_back(root: Path, saved: Path, patch: bytes, env: Environment, *, force:
     return not left
 
 
-def _overwrite(root: Path, entry: Entry) -> bool:
+def _overwrite(root: str, entry: Entry) -> bool:
     git.checkout_index(root, [entry.path])
     return git.apply(root, entry.text)
 
 
-def _report_left(root: Path, saved: Path, left: list[Entry], env: Environment) -> None:
+def _report_left(root: str, saved: str, left: list[Entry], env: Environment) -> None:
     command = _apply_command(root, saved)
     env.message(f"could not put back the unstaged changes of {_names([e.path for e in left])} "
                 f"(changed since they were set aside): they are saved in {saved}; "
@@ -233,12 +233,12 @@ def _report_left(root: Path, saved: Path, left: list[Entry], env: Environment) -
 # --- the saved patch ------------------------------------------------------------------
 
 
-def _save(common_dir: Path, root: Path, patch: bytes) -> tuple[Path, int]:
+def _save(common_dir: str, root: str, patch: bytes) -> tuple[str, int]:
     """Write ``patch`` durably: exclusively created, 0600, never through a symlink, fsynced
     with its directory; the returned descriptor holds its lock while this run lives."""
-    directory = common_dir / DIRECTORY
+    directory = os.path.join(common_dir, DIRECTORY)
     name = f"{PREFIX}{_key(root)}-{os.getpid()}-{time.time_ns()}.patch"
-    saved = directory / name
+    saved = os.path.join(directory, name)
     header = (f"hostlint: the unstaged changes of {root}, set aside while the linters ran; "
               f"to put them back: {_apply_command(root, saved)}\n").encode(errors="surrogateescape")
     try:
@@ -258,11 +258,11 @@ def _save(common_dir: Path, root: Path, patch: bytes) -> tuple[Path, int]:
     return saved, fd
 
 
-def _apply_command(root: Path, saved: Path) -> str:
+def _apply_command(root: str, saved: str) -> str:
     """The command that puts a saved patch back by hand."""
     import shlex
 
-    return f"git -C {shlex.quote(str(root))} apply {shlex.quote(str(saved))}"
+    return f"git -C {shlex.quote(root)} apply {shlex.quote(saved)}"
 
 
 def _write_new(dir_fd: int, name: str, data: bytes) -> int:
@@ -283,21 +283,21 @@ def _write_new(dir_fd: int, name: str, data: bytes) -> int:
     return fd
 
 
-def _durable(root: Path, paths: Sequence[str]) -> None:
+def _durable(root: str, paths: Sequence[str]) -> None:
     """The restored files are on disk before the patch that could restore them is removed."""
     if len(paths) > FSYNC_EACH:
         os.sync()
         return
     for name in {*paths, *(os.path.dirname(p) for p in paths)}:
         with contextlib.suppress(OSError):
-            fd = os.open(root / name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            fd = os.open(os.path.join(root, name), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
             try:
                 os.fsync(fd)
             finally:
                 os.close(fd)
 
 
-def _key(root: Path) -> str:
+def _key(root: str) -> str:
     """Which work tree a patch belongs to (worktrees share the common git dir)."""
     return f"{zlib.crc32(os.fsencode(root)):08x}"
 

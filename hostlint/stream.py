@@ -6,7 +6,6 @@ path cut by a read boundary."""
 from __future__ import annotations
 
 import os
-import re
 import threading
 from collections.abc import Callable
 
@@ -14,6 +13,7 @@ from hostlint.poll import writable
 from hostlint.typing_lite import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    import re
     from typing import BinaryIO
 
     from hostlint.environment import Environment
@@ -349,9 +349,8 @@ class MapPaths:
 
     def __init__(self, sink: Sink, roots: tuple[str, ...]) -> None:
         self._sink = sink
-        prefixes = sorted({os.fsencode(r.rstrip("/")) + b"/" for r in roots if r.strip("/")},
-                          key=len, reverse=True)
-        self._prefixes = prefixes
+        self._prefixes = prefixes = sorted({os.fsencode(r.rstrip("/")) + b"/" for r in roots
+                                            if r.strip("/")}, key=len, reverse=True)
         self._pattern: re.Pattern[bytes] | None = None  # compiled when a root first shows up
         self._longest = max(map(len, prefixes), default=0)
         self._firsts = {p[:1] for p in prefixes}
@@ -376,6 +375,7 @@ class MapPaths:
 
     def _map(self, text: bytes, start: int) -> bytes:
         if self._pattern is None:
+            import re  # only when a remote root shows up in the output
             self._pattern = re.compile(b"|".join(map(re.escape, self._prefixes)))
         pieces, last, pos = [], start, start
         while match := self._pattern.search(text, pos):

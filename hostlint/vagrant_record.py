@@ -7,11 +7,11 @@ heavy."""
 from __future__ import annotations
 
 import os
-import re
+import posixpath
 from collections.abc import Mapping
-from pathlib import Path, PurePosixPath
 
 from hostlint.errors import UsageError
+from hostlint.fsutil import inside, read_bytes
 from hostlint.typing_lite import NamedTuple
 
 DEFAULT_GUEST_ROOT = "/vagrant"
@@ -20,7 +20,7 @@ DEFAULT_GUEST_ROOT = "/vagrant"
 class Machine(NamedTuple):
     name: str
     provider: str
-    path: Path  # .vagrant/machines/<name>/<provider>
+    path: str  # .vagrant/machines/<name>/<provider>
 
     @property
     def id(self) -> str:
@@ -28,9 +28,10 @@ class Machine(NamedTuple):
         still change the cache key); empty once the machine is destroyed (Vagrant deletes ``id``
         and leaves the directory)."""
         try:
-            return (self.path / "id").read_bytes().decode("utf-8", "surrogateescape").strip()
+            data = read_bytes(os.path.join(self.path, "id"))
         except OSError:
             return ""
+        return data.decode("utf-8", "surrogateescape").strip()
 
     @property
     def created(self) -> bool:
@@ -40,26 +41,27 @@ class Machine(NamedTuple):
         import json  # only beside a Vagrantfile
 
         try:
-            data = json.loads((self.path / "synced_folders").read_text())
+            with open(os.path.join(self.path, "synced_folders")) as f:
+                data = json.load(f)
         except (OSError, ValueError):
             return {}
         return data if isinstance(data, dict) else {}
 
-    def key(self, vagrantfile: Path) -> str:
+    def key(self, vagrantfile: str) -> str:
         """Changes whenever Vagrant may have moved the machine: a new id, provider,
         Vagrantfile, or an ``up``/``reload`` (which rewrites ``synced_folders``)."""
         try:
-            mtime = (self.path / "synced_folders").stat().st_mtime_ns
+            mtime = os.stat(os.path.join(self.path, "synced_folders")).st_mtime_ns
         except OSError:
             mtime = 0
         import json
 
-        return json.dumps([self.id, self.provider, str(vagrantfile), mtime])
+        return json.dumps([self.id, self.provider, vagrantfile, mtime])
 
 
 class Project(NamedTuple):
-    root: Path
-    vagrantfile: Path
+    root: str
+    vagrantfile: str
     machines: tuple[Machine, ...]
 
     def machine(self, name: str) -> Machine | None:
@@ -69,64 +71,82 @@ class Project(NamedTuple):
         return next((m for m in records if m.created), records[0] if records else None)
 
 
-def find_project(repo_root: Path, environ: Mapping[str, str]) -> Project | None:
+def find_project(repo_root: str, environ: Mapping[str, str]) -> Project | None:
     """The Vagrant project that holds ``repo_root`` (``VAGRANT_CWD`` and
     ``VAGRANT_VAGRANTFILE`` honoured), with every machine that has a record."""
     name = environ.get("VAGRANT_VAGRANTFILE") or "Vagrantfile"
-    candidates: list[Path]
     if environ.get("VAGRANT_CWD"):
-        candidates = [Path(environ["VAGRANT_CWD"]).expanduser().resolve()]
+        candidates = [os.path.realpath(os.path.expanduser(environ["VAGRANT_CWD"]))]
     else:
-        start = repo_root.resolve()
-        candidates = [start, *start.parents]
+        candidates = _ancestors(os.path.realpath(repo_root))
     for directory in candidates:
-        vagrantfile = directory / name
-        if vagrantfile.is_file():
+        vagrantfile = os.path.join(directory, name)
+        if os.path.isfile(vagrantfile):
             return Project(directory, vagrantfile, tuple(_machines(directory)))
     return None
 
 
-def _machines(root: Path) -> list[Machine]:
+def _ancestors(path: str) -> list[str]:
+    """``path`` and each directory above it, up to ``/``."""
+    found = [path]
+    while (parent := os.path.dirname(found[-1])) != found[-1]:
+        found.append(parent)
+    return found
+
+
+def _machines(root: str) -> list[Machine]:
     """Every ``.vagrant/machines/<name>/<provider>/`` directory: created machines have an
     ``id``; a destroyed (or never created) one is still a machine of the project."""
-    base = root / ".vagrant" / "machines"
-    return [Machine(path.parent.name, path.name, path) for path in sorted(base.glob("*/*/"))
-            if path.is_dir()]
+    base = os.path.join(root, ".vagrant", "machines")
+    return [Machine(name, provider, path) for name in _listdir(base)
+            for provider in _listdir(os.path.join(base, name))
+            if os.path.isdir(path := os.path.join(base, name, provider))]
 
 
-def guest_root(project: Project, machine: Machine | None, repo_root: Path) -> tuple[str, str]:
+def _listdir(directory: str) -> list[str]:
+    """The sorted names in ``directory`` but hidden ones (as a glob's ``*``), or none."""
+    try:
+        return sorted(name for name in os.listdir(directory) if not name.startswith("."))
+    except OSError:
+        return []
+
+
+def guest_root(project: Project, machine: Machine | None, repo_root: str) -> tuple[str, str]:
     """The repository's path in the guest, and where that came from: the machine's synced
     folder record, or before the first ``vagrant up`` (no record), the Vagrantfile's lines."""
-    repo = repo_root.resolve()
+    repo = os.path.realpath(repo_root)
     if machine is not None:
         pairs = [(folder.get("hostpath"), folder.get("guestpath"), "")
                  for folders in machine.synced_folders().values() if isinstance(folders, dict)
                  for folder in folders.values()
                  if isinstance(folder, dict) and not folder.get("disabled")]
-        source = f"synced folder record {machine.path / 'synced_folders'}"
+        source = f"synced folder record {os.path.join(machine.path, 'synced_folders')}"
     else:
         pairs = [(h, g, f" line {n}") for h, g, n in vagrantfile_folders(project.vagrantfile)]
-        source = str(project.vagrantfile)
+        source = project.vagrantfile
     best: tuple[int, str, str] | None = None
     for host, guest, where in pairs:
         if not isinstance(host, str) or not isinstance(guest, str) or "\0" in host + guest:
             continue  # not a folder Vagrant could have synced
-        hostpath = (project.root / os.path.expanduser(host)).resolve()
-        if repo == hostpath or hostpath in repo.parents:
-            inside = repo.relative_to(hostpath).as_posix()
-            path = str(PurePosixPath(guest) / inside) if inside != "." else guest
-            if best is None or len(hostpath.parts) > best[0]:
-                best = (len(hostpath.parts), path, where)
+        hostpath = os.path.realpath(os.path.join(project.root, os.path.expanduser(host)))
+        within = inside(repo, hostpath)
+        if within is not None and (best is None or len(hostpath) > best[0]):
+            best = (len(hostpath), _guest_path(guest, within), where)
     if best is not None:
         return best[1], source + best[2]
-    project_root = project.root.resolve()
-    if repo != project_root and project_root not in repo.parents:
+    project_root = os.path.realpath(project.root)
+    within = inside(repo, project_root)
+    if within is None:
         raise UsageError(f"the repository {repo} is not inside the Vagrant project {project_root} "
                          "(VAGRANT_CWD?) and no synced folder covers it",
                          hint="set [tool.hostlint.vagrant] root to the repository's path in the guest")
-    inside = repo.relative_to(project_root).as_posix()
-    path = str(PurePosixPath(DEFAULT_GUEST_ROOT) / inside) if inside != "." else DEFAULT_GUEST_ROOT
-    return path, "default (/vagrant; no synced folder record covers the repository)"
+    return (_guest_path(DEFAULT_GUEST_ROOT, within),
+            "default (/vagrant; no synced folder record covers the repository)")
+
+
+def _guest_path(guest: str, within: str) -> str:
+    """The guest's path of a host directory ``within`` a synced folder (relative to it)."""
+    return posixpath.join(guest, within) if within else guest
 
 
 #: ``config.vm.synced_folder "HOST", "GUEST"`` (or ``web.vm...``, single quotes, parentheses).
@@ -136,12 +156,15 @@ _SYNCED_FOLDER = (r"""^\s*\w+\.vm\.synced_folder\s*\(?\s*"""
 _DISABLED = r"(?:\bdisabled:|:disabled\s*=>)\s*true\b"
 
 
-def vagrantfile_folders(vagrantfile: Path) -> list[tuple[str, str, int]]:
+def vagrantfile_folders(vagrantfile: str) -> list[tuple[str, str, int]]:
     """The synced folders a Vagrantfile declares, as (host, guest, line number), read as text:
     lines of the plain form only; Ruby is never run, so a path built by interpolation
     (``#{...}``) or a disabled folder is left out."""
+    import re  # only beside a Vagrantfile
+
     try:
-        text = vagrantfile.read_text(errors="replace")
+        with open(vagrantfile, errors="replace") as f:
+            text = f.read()
     except OSError:
         return []
     found = []
@@ -172,23 +195,23 @@ def several_machines(project: Project | None, names: list[str]) -> UsageError:
     )
 
 
-def rsync_folder(synced_folders: Path, repo_root: Path) -> str | None:
+def rsync_folder(synced_folders: str, repo_root: str) -> str | None:
     """The guest path of a Vagrant ``rsync`` synced folder that holds ``repo_root``, from a
     machine record's ``synced_folders`` (its top-level keys are the folder types). Such a
     guest sees the work tree as of the last ``vagrant rsync``, not the content set out here."""
     import json  # only beside a Vagrant machine record
 
     try:
-        folders = json.loads(synced_folders.read_text()).get("rsync") or {}
+        with open(synced_folders) as f:
+            folders = json.load(f).get("rsync") or {}
     except (OSError, ValueError, AttributeError):
         return None
-    repo = repo_root.resolve()
+    repo = os.path.realpath(repo_root)
     for folder in folders.values() if isinstance(folders, dict) else ():
         host = folder.get("hostpath") if isinstance(folder, dict) else None
-        if isinstance(host, str) and "\0" not in host and not folder.get("disabled"):
-            hostpath = Path(host).resolve()
-            if repo == hostpath or hostpath in repo.parents:
-                return str(folder.get("guestpath"))
+        if isinstance(host, str) and "\0" not in host and not folder.get("disabled") and \
+                inside(repo, os.path.realpath(host)) is not None:
+            return str(folder.get("guestpath"))
     return None
 
 

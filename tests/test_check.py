@@ -114,7 +114,7 @@ def test_any_name_reaches_the_local_linter_byte_for_byte(tmp_path: Path, names: 
     out = tmp_path / "argv.bin"
     out.unlink(missing_ok=True)
     command = linter("record_args.py", str(out))
-    target = LocalTarget(tmp_path)
+    target = LocalTarget(str(tmp_path))
     cancel = Cancel()
     try:
         result = run(target, Invocation(command, tuple(map(os.fsdecode, names))), _Null(), cancel)

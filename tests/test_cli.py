@@ -47,7 +47,7 @@ def test_a_slow_connection_shows_one_status_line_on_a_terminal(
     config += f'[tool.hostlint.ssh]\nhost = "hostlint-test"\nroot = {toml_string(str(tmp_path))}\n'
     root = make_repo(tmp_path / "repo", config, staged=["a.py"])
     stderr = TtyStderr()
-    env = Environment(stdout=io.BytesIO(), stderr=stderr, cwd=root, environ=dict(os.environ))
+    env = Environment(stdout=io.BytesIO(), stderr=stderr, cwd=str(root), environ=dict(os.environ))
     assert main(["check"], env=env) == 3
     lines = stderr.getvalue().splitlines()
     assert lines[0] == "hostlint: connecting to hostlint-test..."

@@ -41,7 +41,7 @@ def test_the_script_decodes_every_name_byte_for_byte(tmp_path: Path) -> None:
 def _target(tmp_path: Path, root: str = "/workspaces/repo", workdir: str | None = None
             ) -> ContainerTarget:
     repo = make_repo(tmp_path / "repo", '[tool.hostlint]\ncommand = "true"\n')
-    context = Context(repo, load(repo), Environment(cwd=repo))
+    context = Context(str(repo), load(str(repo)), Environment(cwd=str(repo)))
     container = Container("/usr/bin/docker", "abc", "dev", True, root, "test", None, workdir,
                           "test", "docker start dev")
     return ContainerTarget(container, context, cached=False)
@@ -71,7 +71,7 @@ def test_a_workdir_makes_names_absolute_inside(tmp_path: Path) -> None:
 
 
 def test_the_root_inside_comes_from_the_closest_bind_mount(tmp_path: Path) -> None:
-    repo = tmp_path / "src" / "repo"
+    repo = str(tmp_path / "src" / "repo")
     mounts = [{"Source": str(tmp_path), "Destination": "/host"},
               {"Source": str(tmp_path / "src"), "Destination": "/workspaces"},
               {"Source": str(tmp_path / "src" / "repo-other"), "Destination": "/other"}]
@@ -96,7 +96,7 @@ def test_engine_complaints_become_the_fix() -> None:
 def test_a_cached_container_is_not_reused_for_another_daemon(tmp_path: Path, name: str) -> None:
     """A variable that points the engine's CLI elsewhere (set, changed or unset) misses the
     cache: the container found for one daemon is never exec'd into on another."""
-    root, settings = tmp_path / "repo", ContainerSettings()
+    root, settings = str(tmp_path / "repo"), ContainerSettings()
     found = Container("/usr/bin/podman", "abc", "dev", True, "/workspaces/repo", "test", None,
                       None, "test", "podman start dev")
     environ = dict(os.environ)  # whatever of DAEMON_VARIABLES the test environment sets
@@ -111,10 +111,10 @@ def test_a_cached_container_is_not_reused_for_another_daemon(tmp_path: Path, nam
 
 def test_the_cache_is_not_written_through_a_symlink_planted_at_its_temporary_file(
         tmp_path: Path) -> None:
-    root, environ = tmp_path / "repo", {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    root, environ = str(tmp_path / "repo"), {"XDG_CACHE_HOME": str(tmp_path / "cache")}
     victim = tmp_path / "victim"
     victim.write_text("precious\n")
-    cache = _cache_file(root, environ)
+    cache = Path(_cache_file(root, environ))
     cache.parent.mkdir(parents=True)
     os.symlink(victim, cache.with_name(f"{cache.name}.{os.getpid()}"))
     found = Container("/usr/bin/docker", "abc", "dev", True, "/w", "test", None, None, "test", "x")

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hostlint.files import Segment, arguments, compile_pattern, partition, select
+from hostlint.files import PatternError, Segment, arguments, compile_pattern, partition, select
 
 
 @pytest.mark.parametrize("pattern, path, matches", [
@@ -194,7 +194,7 @@ def test_posix_classes_work_as_in_gitignore_and_warn_nothing() -> None:
 
 @pytest.mark.parametrize("pattern", ["[[:alfa:]].py", "[z-a].py"])
 def test_an_unknown_class_or_a_backward_range_is_an_error(pattern: str) -> None:
-    with pytest.raises(re.error):
+    with pytest.raises(PatternError):
         compile_pattern(pattern)
 
 

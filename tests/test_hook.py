@@ -70,7 +70,7 @@ def test_install_refuses_an_interpreter_that_finds_hostlint_only_here(root: Path
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", tmp_path / "bare"], check=True)
     bare = str(tmp_path / "bare" / "bin" / "python")
     with pytest.raises(UsageError, match="cannot import hostlint outside this directory"):
-        install(root, interpreter=bare)
+        install(str(root), interpreter=bare)
     assert not (root / ".git" / "hooks" / "pre-commit").exists()
 
 
@@ -370,7 +370,7 @@ def test_install_without_configuration_warns_with_a_snippet_that_works(tmp_path:
     toml = snippet(result.stderr)
     (tmp_path / "alone").mkdir()
     (tmp_path / "alone" / "pyproject.toml").write_text(toml)
-    assert load(tmp_path / "alone").linters  # the snippet alone is a whole configuration
+    assert load(str(tmp_path / "alone")).linters  # the snippet alone is a whole configuration
     with (root / "pyproject.toml").open("a") as f:
         f.write("\n" + toml.replace("ruff check", linter("fail.py")))
     assert hostlint("install", cwd=root).stderr.count("\n") == 1  # configured: no warning

@@ -49,7 +49,7 @@ def test_which_virtualenvs_lead_and_in_what_order(tmp_path: Path) -> None:
     venv = tmp_path / "repo" / ".venv"
     (venv / "bin").mkdir(parents=True)
     (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
-    root = tmp_path / "repo"
+    root = str(tmp_path / "repo")
     active = {"VIRTUAL_ENV": "/active"}
     own_inside, own_elsewhere = (str(venv), "/usr"), ("/opt/pipx/venvs/hostlint", "/usr")
     assert venv_bins(".venv/bin/python tools/lint", root, active, own_inside) == [

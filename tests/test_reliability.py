@@ -78,7 +78,7 @@ def test_random_byte_streams_pass_through_the_pty(tmp_path: Path, payload: bytes
 
     cancel = Cancel()
     try:
-        result = run(LocalTarget(tmp_path),
+        result = run(LocalTarget(str(tmp_path)),
                      Invocation(linter("bytes_out.py", str(source), str(chunk))), Collect(), cancel)
     finally:
         cancel.close()

@@ -456,11 +456,12 @@ def test_a_patch_that_no_longer_applies_is_named_and_kept(tmp_path: Path) -> Non
 
 def test_a_run_in_progress_is_not_restored_by_another(tmp_path: Path) -> None:
     root = grep_repo(tmp_path)
-    saved, fd = staging._save(root / ".git", root, b"diff --git a/a.py b/a.py\n")
+    saved, fd = staging._save(str(root / ".git"), str(root), b"diff --git a/a.py b/a.py\n")
     try:
         stderr = io.StringIO()
-        staging.recover(root, root / ".git", Environment(stderr=stderr, cwd=root, environ={}))
-        assert saved_patches(root) == [saved]  # its lock is held: that run is alive
+        staging.recover(str(root), str(root / ".git"),
+                        Environment(stderr=stderr, cwd=str(root), environ={}))
+        assert saved_patches(root) == [Path(saved)]  # its lock is held: that run is alive
         assert stderr.getvalue() == ""
     finally:
         os.close(fd)

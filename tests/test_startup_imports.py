@@ -53,6 +53,34 @@ def test_a_warm_hook_loads_neither_typing_nor_subprocess(tmp_path: Path) -> None
                 "hostlint.patch", "shlex", "queue"} & loaded
 
 
+#: The hook's own start (hook.sh) without ``site``, whose editable-install finder in a
+#: development virtualenv imports pathlib and re before hostlint does: the hook path is
+#: standard library only, so its own imports show.
+WITHOUT_SITE = ("import sys; sys.path.insert(0, sys.argv.pop(1)); "
+                "from hostlint.__main__ import main; main()")
+
+
+def test_a_warm_hook_with_plain_globs_loads_neither_pathlib_nor_re(tmp_path: Path) -> None:
+    """Paths on the hook path are ``str`` (pathlib imports re, urllib.parse and ipaddress:
+    ~8 ms of every commit), and ``*.py`` or ``tests/**`` is matched as text: only a
+    ``[...]`` class compiles a regular expression."""
+    config = (f"[tool.hostlint]\ncommand = {toml_string(linter('fail.py'))}\n"
+              'include = ["*.py", "src/**"]\nexclude = ["tests/**", "*_pb2.py"]\n')
+    root = make_repo(tmp_path / "repo", config, staged=["a.py"])
+    argv = [sys.executable, "-S", "-c", WITHOUT_SITE, str(Path(hostlint.__file__).parents[1]),
+            "hook", "pre-commit"]
+    loaded: set[str] = set()
+    for _ in range(2):  # the second run is the warm one
+        proc = subprocess.run(argv, cwd=root, capture_output=True, text=True,
+                              stdin=subprocess.DEVNULL, check=False,
+                              env=child_env(PYTHONPROFILEIMPORTTIME="1"))
+        assert proc.returncode == 1, proc.stderr
+        loaded = {line.rpartition("|")[2].strip() for line in proc.stderr.splitlines()
+                  if line.startswith("import time:")}
+    assert "hostlint.check" in loaded and "a.py" in proc.stdout  # it ran, and importtime reported
+    assert not {"pathlib", "re", "fnmatch", "urllib.parse", "ipaddress"} & loaded
+
+
 @pytest.mark.parametrize("args, out", [
     (("commit-msg", "MSG"), b"linted "), (("pre-push", "--files", "--", "a.py"), b"linted a.py\n")])
 def test_run_hook_starts_without_typer(tmp_path: Path, args: tuple[str, ...], out: bytes) -> None:

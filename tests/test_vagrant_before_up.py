@@ -60,4 +60,4 @@ def test_synced_folder_lines_are_read_as_text(tmp_path: Path) -> None:
         "  config.vm.synced_folder \"x\", \"/c\", :disabled => true\n"
         "  config.vm.synced_folder \"y\" , \"/d\" # trailing comment\n"
         "end\n")
-    assert vagrantfile_folders(vagrantfile) == [(".", "/a", 2), ("src", "/b", 4), ("y", "/d", 8)]
+    assert vagrantfile_folders(str(vagrantfile)) == [(".", "/a", 2), ("src", "/b", 4), ("y", "/d", 8)]

@@ -17,7 +17,7 @@ def test_a_machine_id_that_is_not_utf8_breaks_nothing(tmp_path: Path) -> None:
     result = hostlint("check", cwd=root)
     assert result.code == 1, result.stderr
     assert result.out == "a.py:1:1: E999 something is wrong\n"
-    project = find_project(root, {})
+    project = find_project(str(root), {})
     assert project is not None
     key = project.machines[0].key(project.vagrantfile)
     (record / "id").write_bytes(b"\xff\xfd-not-utf8")
@@ -32,6 +32,6 @@ def test_a_synced_folder_hostpath_with_a_nul_is_skipped(tmp_path: Path) -> None:
         "/broken": {"guestpath": "/broken", "hostpath": "/x\u0000y", "disabled": False},
         "/vagrant": {"guestpath": "/srv/proj", "hostpath": str(project_dir), "disabled": False},
     }})
-    project = find_project(repo, {})
+    project = find_project(str(repo), {})
     assert project is not None
-    assert guest_root(project, project.machines[0], repo)[0] == "/srv/proj/repo"
+    assert guest_root(project, project.machines[0], str(repo))[0] == "/srv/proj/repo"

@@ -41,7 +41,7 @@ def hostlint(*args: str, cwd: Path, environ: Mapping[str, str] | None = None,
              tty: bool = False) -> Result:
     """Run the CLI in-process (like httpie's ``http()``)."""
     stdout, stderr = io.BytesIO(), io.StringIO()
-    env = Environment(stdout=stdout, stderr=stderr, cwd=cwd, stdout_isatty=tty,
+    env = Environment(stdout=stdout, stderr=stderr, cwd=str(cwd), stdout_isatty=tty,
                       environ=dict(os.environ if environ is None else environ))
     code = main(list(args), env=env)
     return Result(code, stdout.getvalue(), stderr.getvalue())

@@ -126,8 +126,8 @@ def _log_file(environ: Mapping[str, str]) -> int:
     """The keepers' log, in the user cache dir."""
     directory = user_cache_dir(environ)
     try:
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-        return os.open(directory / "keeper.log",
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        return os.open(os.path.join(directory, "keeper.log"),
                        os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
     except OSError:
         return subprocess.DEVNULL

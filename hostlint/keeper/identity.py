@@ -177,7 +177,7 @@ def directories(environ: Mapping[str, str]) -> list[Path]:
     runtime = environ.get("XDG_RUNTIME_DIR")
     if runtime and os.path.isabs(runtime) and os.path.isdir(runtime):
         found.append(Path(runtime, "hostlint"))
-    found.append(user_cache_dir(environ) / "keepers")
+    found.append(Path(user_cache_dir(environ), "keepers"))
     found.append(Path(f"/tmp/hostlint-{os.getuid()}"))
     return found
 

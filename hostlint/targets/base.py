@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from hostlint.files import partition
 from hostlint.poll import readable
@@ -119,7 +118,7 @@ class Target(Protocol):
 class Context(NamedTuple):
     """What a target reads to open: the repository root, the settings, the environment."""
 
-    root: Path
+    root: str
     config: Config
     env: Environment
 

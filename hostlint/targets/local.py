@@ -9,10 +9,10 @@ import signal
 import sys
 import termios
 from collections.abc import Mapping
-from pathlib import Path
 
 from hostlint.environment import terminal_size
 from hostlint.files import local_arg_limit, local_cost
+from hostlint.fsutil import inside
 from hostlint.spawn import DEVNULL, spawn
 from hostlint.status import RunResult
 from hostlint.targets.base import Context, Invocation, Process, split
@@ -30,7 +30,7 @@ class LocalTarget:
     name = "local"
     roots: tuple[str, ...] = ()
 
-    def __init__(self, root: Path, *, environ: Mapping[str, str] | None = None) -> None:
+    def __init__(self, root: str, *, environ: Mapping[str, str] | None = None) -> None:
         self.root = root
         self.where = f"local {root}"
         self.path_hint = (f"the PATH hostlint runs {SHELL} with (not a login shell; a "
@@ -70,7 +70,7 @@ class LocalTarget:
         pass
 
 
-def venv_bins(command: str, root: Path, environ: Mapping[str, str],
+def venv_bins(command: str, root: str, environ: Mapping[str, str],
               prefixes: tuple[str, str] = (sys.prefix, sys.base_prefix)) -> list[str]:
     """The ``bin`` directories that lead the linter's PATH, as pre-commit's hook environments
     do: the virtualenv the command's first word lies in (``.venv/bin/python tools/lint``),
@@ -79,13 +79,13 @@ def venv_bins(command: str, root: Path, environ: Mapping[str, str],
     found = []
     words = command.split(maxsplit=1)
     if words and os.sep in words[0]:
-        directory = (root / os.path.expanduser(words[0])).parent
-        if (directory.parent / "pyvenv.cfg").is_file():
-            found.append(str(directory))
+        directory = os.path.dirname(os.path.normpath(os.path.join(root, os.path.expanduser(words[0]))))
+        if os.path.isfile(os.path.join(os.path.dirname(directory), "pyvenv.cfg")):
+            found.append(directory)
     if environ.get("VIRTUAL_ENV"):
         found.append(os.path.join(environ["VIRTUAL_ENV"], "bin"))
     own, base = prefixes
-    if own != base and Path(own).resolve().is_relative_to(root.resolve()):
+    if own != base and inside(os.path.realpath(own), os.path.realpath(root)) is not None:
         found.append(os.path.join(own, "bin"))
     return list(dict.fromkeys(found))
 
@@ -130,7 +130,7 @@ class PtyProcess:
     keeps the engine CLI's own complaints apart from the linter's output); watched, so that
     it does not outlive hostlint."""
 
-    def __init__(self, argv: list[str], *, cwd: Path, environ: Mapping[str, str],
+    def __init__(self, argv: list[str], *, cwd: str, environ: Mapping[str, str],
                  stdin: bytes = b"", stderr: int | None = None) -> None:
         self._master, slave = _open_pty()
         source = DEVNULL

@@ -308,7 +308,7 @@ def test_a_recreated_container_is_found_again_after_one_failed_exec(
     second = start(*devcontainer_labels(root), "--hostname", "second")
     result = hostlint("check", cwd=root)
     assert (result.code, result.out) == (0, "second\n"), result.stderr
-    cached = container_engine.cached(root, ContainerSettings(), os.environ)
+    cached = container_engine.cached(str(root), ContainerSettings(), os.environ)
     assert cached is not None and cached.id == second
 
 

@@ -114,7 +114,7 @@ def test_a_run_through_the_api_keeps_bytes_stdin_and_status(
     repo = make_repo(tmp_path / "repo", '[tool.hostlint]\ncommand = "true"\n')
     cid = containers.run(dev_image, "sleep", "infinity", args=("--network", "none", "-v",
                                                                 f"{repo}:/w"))
-    context = Context(repo, load(repo), Environment(cwd=repo))
+    context = Context(str(repo), load(str(repo)), Environment(cwd=str(repo)))
     target = ContainerTarget(Container(engine.cli, cid, "dev", True, "/w", "test", None, None,
                                        "test", "docker start"), context, cached=False)
     assert isinstance(target.calls, ApiTransport)

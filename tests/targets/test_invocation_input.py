@@ -27,7 +27,7 @@ ALL_BYTES = bytes(range(256)) * 2 + os.urandom(1024 * 1024)
 @pytest.fixture(params=["local", "ssh"])
 def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
     if request.param == "local":
-        yield LocalTarget(tmp_path)
+        yield LocalTarget(str(tmp_path))
         return
     request.getfixturevalue("ssh_home")
     with connected(resolve(ALIAS, environ=os.environ), tmp_path) as ssh:

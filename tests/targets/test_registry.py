@@ -19,9 +19,9 @@ CONFORMING: tuple[TargetModule, ...] = (local, vagrant)
 
 
 def context(root: Path) -> targets.Context:
-    env = Environment(stdout=io.BytesIO(), stderr=io.StringIO(), cwd=root,
+    env = Environment(stdout=io.BytesIO(), stderr=io.StringIO(), cwd=str(root),
                       environ=dict(os.environ))
-    return targets.Context(root, config_mod.load(root), env)
+    return targets.Context(str(root), config_mod.load(str(root)), env)
 
 
 def test_the_fallback_is_a_registered_kind() -> None:

@@ -13,6 +13,7 @@ process that took the port of a halted guest is never sent a command or a file n
 
 from __future__ import annotations
 
+import os
 import shlex
 from pathlib import Path
 
@@ -114,10 +115,10 @@ def _address(found: Plan, context: Context, text: str) -> str:
     return f"{endpoint.host}:{endpoint.port}"
 
 
-def _rsync(found: Plan, repo_root: Path) -> str | None:
+def _rsync(found: Plan, repo_root: str) -> str | None:
     if found.record is None:
         return None
-    return rsync_folder(found.record.path / "synced_folders", repo_root)
+    return rsync_folder(os.path.join(found.record.path, "synced_folders"), repo_root)
 
 
 def connecting(context: Context) -> str:

@@ -20,7 +20,7 @@ from hostlint.typing_lite import NamedTuple
 
 
 def cache_dir(environ: Mapping[str, str]) -> Path:
-    return user_cache_dir(environ) / "vagrant"
+    return Path(user_cache_dir(environ), "vagrant")
 
 
 def cache_file(plan: Plan, environ: Mapping[str, str]) -> Path:

@@ -3,6 +3,7 @@ machine, its record, and the guest path of the repository root."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from hostlint.errors import UsageError
@@ -36,7 +37,7 @@ def plan(context: Context) -> Plan:
         record = None  # destroyed: its directory stays, empty
     if context.config.vagrant.root:
         root = context.config.vagrant.root
-        source = f"{context.config.source.name} [tool.hostlint.vagrant] root"
+        source = f"{os.path.basename(context.config.source)} [tool.hostlint.vagrant] root"
     else:
         root, source = guest_root(project, record, context.root)
     return Plan(project, name, record, root, source)
