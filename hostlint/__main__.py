@@ -22,10 +22,10 @@ def _reap_own_children() -> None:
     """Started with SIGCHLD ignored (a parent's choice, kept across ``exec``), this process
     would have its children reaped by the kernel: git's and the linters' exit statuses lost,
     a failing linter unnoticed. Back to the default, which their children inherit too."""
-    import signal
+    from hostlint import signals
 
-    if signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN:
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    if signals.getsignal(signals.SIGCHLD) == signals.SIG_IGN:
+        signals.signal(signals.SIGCHLD, signals.SIG_DFL)
 
 
 def _reserve_standard_descriptors() -> None:

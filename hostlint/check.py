@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -12,7 +11,7 @@ from contextlib import contextmanager
 from types import FrameType
 
 from hostlint import config as config_mod
-from hostlint import detect, files, git, last_log, notices, stages, staging, targets
+from hostlint import detect, files, git, last_log, notices, signals, stages, staging, targets
 from hostlint.config import Config, Linter
 from hostlint.environment import Environment, linters_at_once
 from hostlint.errors import Interrupted, TargetUnavailable, UsageError, exit_status
@@ -384,13 +383,13 @@ def _signals(cancel: Cancel | None) -> Iterator[None]:
         first.append(signum)
         raise Interrupted(signum)
 
-    handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-    previous = {s: signal.signal(s, handler) for s in handled}
+    handled = (signals.SIGINT, signals.SIGTERM, signals.SIGHUP)
+    previous = {s: signals.signal(s, handler) for s in handled}
     try:
         yield
     finally:
         for s, old in previous.items():
-            signal.signal(s, old)
+            signals.signal(s, old)
 
 
 #: What must still happen if a second signal forces the exit (``os._exit`` skips ``finally``).

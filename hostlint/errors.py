@@ -4,8 +4,7 @@ ladder (``exit_status``) that turns every way a command can end into a line and 
 
 from __future__ import annotations
 
-import signal
-
+from hostlint import signals
 from hostlint.status import ExitCode, for_signal
 from hostlint.typing_lite import TYPE_CHECKING
 
@@ -107,7 +106,7 @@ def exit_status(exc: BaseException) -> tuple[str | None, int]:
     if isinstance(exc, HostlintError):
         return exc.line(), exc.exit_code
     if isinstance(exc, Interrupted):
-        name = signal.Signals(exc.signum).name
+        name = signals.name(exc.signum)
         return f"hostlint: interrupted ({name}): linters stopped", for_signal(exc.signum)
     if isinstance(exc, KeyboardInterrupt):
         return "hostlint: interrupted (SIGINT)", ExitCode.SIGINT

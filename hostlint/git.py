@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 from collections.abc import Sequence
 
+from hostlint import signals
 from hostlint.errors import GitError
 from hostlint.poll import readable
 from hostlint.spawn import Child, spawn
@@ -66,7 +66,7 @@ def _finish(git: _Running, args: Sequence[str]) -> bytes:
 def _stop(git: _Running) -> None:
     """Kill a git call given up on, reap it, and close its pipes."""
     with contextlib.suppress(OSError):
-        os.kill(git.child.pid, signal.SIGKILL)
+        os.kill(git.child.pid, signals.SIGKILL)
         git.child.wait()
     os.close(git.out)
     os.close(git.err)

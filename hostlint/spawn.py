@@ -11,9 +11,9 @@ needs neither: git runs it in the repository's root, where its linters run."""
 from __future__ import annotations
 
 import os
-import signal
 from collections.abc import Mapping, Sequence
 
+from hostlint import signals
 from hostlint.environment import which
 from hostlint.typing_lite import TYPE_CHECKING
 
@@ -25,7 +25,7 @@ DEVNULL = -1
 
 #: Ignored by Python at start-up, and inherited as ignored unless reset (subprocess's
 #: ``restore_signals``): a linter must die of a closed pipe as it does from a shell.
-_RESTORED = (signal.SIGPIPE, signal.SIGXFSZ)
+_RESTORED = (signals.SIGPIPE, signals.SIGXFSZ)
 
 
 class Child:

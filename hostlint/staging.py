@@ -22,14 +22,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
-from hostlint import git
+from hostlint import git, signals
 from hostlint.environment import Environment
 from hostlint.errors import HostlintError, Interrupted
 from hostlint.fsutil import read_bytes
@@ -313,13 +312,13 @@ def _deferred_signals() -> Iterator[None]:
         yield
         return
     caught: list[int] = []
-    handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-    previous = {s: signal.signal(s, lambda signum, frame: caught.append(signum)) for s in handled}
+    handled = (signals.SIGINT, signals.SIGTERM, signals.SIGHUP)
+    previous = {s: signals.signal(s, lambda signum, frame: caught.append(signum)) for s in handled}
     try:
         yield
     finally:
         for s, old in previous.items():
-            signal.signal(s, old)
+            signals.signal(s, old)
         if caught:
             raise Interrupted(caught[0])
 
@@ -327,7 +326,7 @@ def _deferred_signals() -> Iterator[None]:
 def _seam(env: Environment, stage: str) -> None:
     """Exists for the crash tests only (see ``KILL_AT``)."""
     if env.environ.get(KILL_AT) == stage:
-        os.kill(os.getpid(), signal.SIGKILL)
+        os.kill(os.getpid(), signals.SIGKILL)
 
 
 def _names(paths: Sequence[str], shown: int = 3) -> str:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Iterable
 
+from hostlint import signals
 from hostlint.typing_lite import NamedTuple
 
 
@@ -17,14 +17,14 @@ class ExitCode:
     USAGE = 2
     UNAVAILABLE = 3
     BUG = 70
-    SIGHUP = 128 + signal.SIGHUP
-    SIGINT = 128 + signal.SIGINT
-    SIGTERM = 128 + signal.SIGTERM
+    SIGHUP = 128 + signals.SIGHUP
+    SIGINT = 128 + signals.SIGINT
+    SIGTERM = 128 + signals.SIGTERM
 
 
 def for_signal(signum: int) -> int:
     """The exit code hostlint uses when it was stopped by ``signum``."""
-    handled = (signal.SIGHUP, signal.SIGINT, signal.SIGTERM)
+    handled = (signals.SIGHUP, signals.SIGINT, signals.SIGTERM)
     return 128 + signum if signum in handled else ExitCode.SIGINT
 
 

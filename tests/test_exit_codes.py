@@ -47,6 +47,17 @@ def test_1_when_a_linter_failed_under_a_parent_that_ignores_sigchld(tmp_path: Pa
     assert proc.returncode == 1, proc.stderr
 
 
+@pytest.mark.parametrize("signum, name", [(signal.SIGTERM, "SIGTERM"),
+                                          (signal.SIGRTMIN + 1, f"signal {signal.SIGRTMIN + 1}")])
+def test_1_when_a_linter_is_killed_by_a_signal_named_or_not(tmp_path: Path, signum: int,
+                                                             name: str) -> None:
+    """A real-time signal past SIGRTMIN has no name in ``signal.Signals``: the report gives
+    its number (looking the name up made this an internal error, exit 70)."""
+    result = hostlint("check", cwd=_repo(tmp_path, f"kill -{signum} $$; true"))
+    assert result.code == 1, result.stderr
+    assert f"killed by {name} on local" in result.stderr
+
+
 def test_1_when_the_command_is_missing_on_the_target(tmp_path: Path) -> None:
     root = _repo(tmp_path, "no-such-linter-xyz")
     result = hostlint("check", cwd=root)

@@ -27,7 +27,7 @@ PACKAGE = Path(hostlint.__file__).parent
 #: Bottom to top; a module may import its own layer and the layers below. Names are relative
 #: to ``hostlint``; ``""`` is the package itself, ``x.*`` every module of package ``x``.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("", "typing_lite", "errors", "status", "environment", "fsutil", "poll", "spawn"),
+    ("", "typing_lite", "signals", "errors", "status", "environment", "fsutil", "poll", "spawn"),
     ("config", "config_file", "git", "files", "vagrant_record", "patch", "staging", "container_engine",
      "docker_api", "engine_transport",
      "keeper.identity", "keeper.protocol", "keeper.lock"),  # warm connections: no paramiko

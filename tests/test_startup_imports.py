@@ -60,10 +60,11 @@ WITHOUT_SITE = ("import sys; sys.path.insert(0, sys.argv.pop(1)); "
                 "from hostlint.__main__ import main; main()")
 
 
-def test_a_warm_hook_with_plain_globs_loads_neither_pathlib_nor_re(tmp_path: Path) -> None:
+def test_a_warm_hook_with_plain_globs_loads_neither_pathlib_nor_re_nor_enum(tmp_path: Path) -> None:
     """Paths on the hook path are ``str`` (pathlib imports re, urllib.parse and ipaddress:
     ~8 ms of every commit), and ``*.py`` or ``tests/**`` is matched as text: only a
-    ``[...]`` class compiles a regular expression."""
+    ``[...]`` class compiles a regular expression. Signals come from ``hostlint.signals``,
+    not from ``signal``, whose enums import ``enum``."""
     config = (f"[tool.hostlint]\ncommand = {toml_string(linter('fail.py'))}\n"
               'include = ["*.py", "src/**"]\nexclude = ["tests/**", "*_pb2.py"]\n')
     root = make_repo(tmp_path / "repo", config, staged=["a.py"])
@@ -78,7 +79,7 @@ def test_a_warm_hook_with_plain_globs_loads_neither_pathlib_nor_re(tmp_path: Pat
         loaded = {line.rpartition("|")[2].strip() for line in proc.stderr.splitlines()
                   if line.startswith("import time:")}
     assert "hostlint.check" in loaded and "a.py" in proc.stdout  # it ran, and importtime reported
-    assert not {"pathlib", "re", "fnmatch", "urllib.parse", "ipaddress"} & loaded
+    assert not {"pathlib", "re", "fnmatch", "urllib.parse", "ipaddress", "signal", "enum"} & loaded
 
 
 @pytest.mark.parametrize("args, out", [

@@ -5,11 +5,11 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import signal
 import sys
 import termios
 from collections.abc import Mapping
 
+from hostlint import signals
 from hostlint.environment import terminal_size
 from hostlint.files import local_arg_limit, local_cost
 from hostlint.fsutil import inside
@@ -172,7 +172,7 @@ class PtyProcess:
     def wait(self) -> RunResult:
         code = self._proc.wait()
         if code < 0:
-            return RunResult(128 - code, signal.Signals(-code).name)
+            return RunResult(128 - code, signals.name(-code))
         return RunResult(code)
 
     def idle(self) -> bool:
@@ -194,10 +194,10 @@ class PtyProcess:
             os.killpg(self._proc.pid, signum)
 
     def interrupt(self) -> None:
-        self._signal_group(signal.SIGINT)
+        self._signal_group(signals.SIGINT)
 
     def kill(self) -> None:
-        self._signal_group(signal.SIGKILL)
+        self._signal_group(signals.SIGKILL)
 
     def close(self) -> None:
         if self._proc.poll() is None:
