@@ -79,9 +79,11 @@ def _cache_file(path: str) -> str:
 
 
 def _store(cache: str, key: tuple[Any, ...], table: Any) -> None:
+    from hostlint.environment import make_cache_dir
+
     try:
         data = marshal.dumps((key, table))  # ValueError for TOML dates: then no cache
-        os.makedirs(os.path.dirname(cache), exist_ok=True)
+        make_cache_dir(os.path.dirname(cache), os.environ)
         replace_private(cache, data)
     except (OSError, ValueError):
         pass

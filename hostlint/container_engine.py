@@ -21,7 +21,7 @@ from collections.abc import Mapping
 
 from hostlint.config import ContainerSettings
 from hostlint.engine_transport import ApiTransport, CliTransport, engine_name, engine_path, transport
-from hostlint.environment import user_cache_dir
+from hostlint.environment import make_cache_dir, user_cache_dir
 from hostlint.fsutil import inside, read_bytes, replace_private
 from hostlint.typing_lite import TYPE_CHECKING, NamedTuple
 
@@ -242,7 +242,7 @@ def store(root: str, settings: ContainerSettings, environ: Mapping[str, str],
     path = _cache_file(root, environ)
     with contextlib.suppress(OSError, ValueError):
         data = marshal.dumps((_cache_key(root, settings, environ), tuple(found)))
-        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        make_cache_dir(os.path.dirname(path), environ)
         replace_private(path, data)
 
 

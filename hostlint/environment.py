@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import sys
@@ -14,15 +15,35 @@ from hostlint.typing_lite import TYPE_CHECKING
 if TYPE_CHECKING:
     from typing import BinaryIO, TextIO
 
+    from hostlint.fsutil import StrPath
+
 COLOR_MODES = ("auto", "always", "never")
 _OPEN_STDOUT = "run hostlint with stdout open (redirect it to /dev/null to discard the output)"
 
 
 def user_cache_dir(environ: Mapping[str, str]) -> str:
-    """``$XDG_CACHE_HOME/hostlint``, else ``~/.cache/hostlint``."""
-    base = environ.get("XDG_CACHE_HOME") or os.path.join(
-        environ.get("HOME") or os.path.expanduser("~"), ".cache")
+    """``$XDG_CACHE_HOME/hostlint``, else ``~/.cache/hostlint`` (a relative
+    ``XDG_CACHE_HOME`` is ignored, as the XDG specification says)."""
+    base = environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        base = os.path.join(environ.get("HOME") or os.path.expanduser("~"), ".cache")
     return os.path.join(base, "hostlint")
+
+
+def cache_home_exists(environ: Mapping[str, str]) -> bool:
+    """Whether the directory holding the cache base exists: the home for ``~/.cache``, the
+    parent of ``$XDG_CACHE_HOME``. hostlint creates the cache base and what is below it,
+    never a missing home (root or a service account whose ``HOME`` names nothing): then it
+    keeps no caches."""
+    return os.path.isdir(os.path.dirname(os.path.dirname(user_cache_dir(environ))))
+
+
+def make_cache_dir(path: StrPath, environ: Mapping[str, str]) -> None:
+    """``path``, a directory in the user cache dir, created 0700 where missing; ``OSError``
+    when it cannot be (``cache_home_exists``), and the caller does without its cache."""
+    if not cache_home_exists(environ):
+        raise FileNotFoundError(errno.ENOENT, "no home for the cache", user_cache_dir(environ))
+    os.makedirs(path, mode=0o700, exist_ok=True)
 
 
 def which(program: str, environ: Mapping[str, str]) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hostlint.config import Config, apply_overrides, load
-from tests.utils import hostlint, make_repo
+from tests.utils import child_env, hostlint, hostlint_argv, make_repo
 
 BAD = [
     ('[tool.hostlint]\ncomand = "x"\n', "unknown key 'comand'"),
@@ -244,6 +245,32 @@ def test_a_planted_symlink_at_the_cache_s_temporary_file_is_not_written_through(
     assert load(str(root)).linters[0].command == "aaa"
     assert victim.read_text() == "precious\n"
     assert not cache.is_symlink() and (cache.stat().st_mode & 0o777) == 0o600
+
+
+def _check_with_cache_env(root: Path, **environ: str) -> None:
+    env = {k: v for k, v in child_env().items() if k != "XDG_CACHE_HOME"}
+    proc = subprocess.run(hostlint_argv("check"), cwd=root, env={**env, **environ},
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_a_missing_home_is_never_created_for_the_cache(tmp_path: Path) -> None:
+    """Root, or a service account, with a HOME that names nothing: the check runs, and keeps
+    no cache rather than create the home (as root, ``mkdir -p`` of ~/.cache would)."""
+    root = make_repo(tmp_path / "repo", '[tool.hostlint]\ncommand = "true"\n', staged=["a.py"])
+    _check_with_cache_env(root, HOME=str(tmp_path / "gone"))
+    assert not (tmp_path / "gone").exists()
+
+
+def test_a_relative_xdg_cache_home_is_ignored(tmp_path: Path) -> None:
+    """As the XDG specification says: the cache goes to ~/.cache, not into a directory of
+    that name in the repository the check runs in."""
+    root = make_repo(tmp_path / "repo", '[tool.hostlint]\ncommand = "true"\n', staged=["a.py"])
+    (tmp_path / "home").mkdir()
+    _check_with_cache_env(root, HOME=str(tmp_path / "home"), XDG_CACHE_HOME="cache")
+    assert not (root / "cache").exists()
+    assert os.listdir(tmp_path / "home" / ".cache" / "hostlint" / "config")
 
 
 def test_a_same_size_rewrite_with_its_mtime_restored_is_read_again(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from _socket import AF_UNIX, SHUT_RDWR, SOCK_STREAM, socket
 from collections.abc import Mapping
 from pathlib import Path
 
-from hostlint.environment import user_cache_dir
+from hostlint.environment import make_cache_dir, user_cache_dir
 from hostlint.errors import ConnectFailed
 from hostlint.keeper import protocol
 from hostlint.keeper.identity import Settings, key, socket_path
@@ -126,7 +126,7 @@ def _log_file(environ: Mapping[str, str]) -> int:
     """The keepers' log, in the user cache dir."""
     directory = user_cache_dir(environ)
     try:
-        os.makedirs(directory, mode=0o700, exist_ok=True)
+        make_cache_dir(directory, environ)
         return os.open(os.path.join(directory, "keeper.log"),
                        os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
     except OSError:

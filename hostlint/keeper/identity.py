@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from hostlint import __version__
-from hostlint.environment import user_cache_dir
+from hostlint.environment import cache_home_exists, user_cache_dir
 from hostlint.typing_lite import NamedTuple
 
 #: Bumped when the keeper's wire protocol changes: an old keeper is then never asked.
@@ -177,7 +177,8 @@ def directories(environ: Mapping[str, str]) -> list[Path]:
     runtime = environ.get("XDG_RUNTIME_DIR")
     if runtime and os.path.isabs(runtime) and os.path.isdir(runtime):
         found.append(Path(runtime, "hostlint"))
-    found.append(Path(user_cache_dir(environ), "keepers"))
+    if cache_home_exists(environ):  # never a missing home made for a socket
+        found.append(Path(user_cache_dir(environ), "keepers"))
     found.append(Path(f"/tmp/hostlint-{os.getuid()}"))
     return found
 

@@ -13,7 +13,7 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from hostlint.environment import user_cache_dir
+from hostlint.environment import make_cache_dir, user_cache_dir
 from hostlint.fsutil import replace_private
 from hostlint.targets.vagrant.plan import Plan
 from hostlint.typing_lite import NamedTuple
@@ -58,7 +58,7 @@ def store(plan: Plan, environ: Mapping[str, str], text: str, known_hosts_line: s
         return
     path = cache_file(plan, environ)
     with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_cache_dir(path.parent, environ)
         replace_private(path.with_suffix(".known_hosts"), (known_hosts_line + "\n").encode())
         replace_private(path, json.dumps({"key": key, "project": str(plan.project.root),
                                           "machine": plan.machine, "ssh_config": text}).encode())
