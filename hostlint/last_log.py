@@ -34,8 +34,7 @@ class LastLog:
         self.file: BinaryIO
         try:
             directory = os.path.dirname(self.path)
-            if not os.path.isdir(directory):
-                os.mkdir(directory)
+            os.makedirs(directory, exist_ok=True)  # another run may make it meanwhile
             sweep(directory)
             self.file = create_private(self._partial)
         except OSError as exc:

@@ -7,7 +7,6 @@ heavy."""
 from __future__ import annotations
 
 import os
-import posixpath
 from collections.abc import Mapping
 
 from hostlint.errors import UsageError
@@ -104,9 +103,9 @@ def _machines(root: str) -> list[Machine]:
 
 
 def _listdir(directory: str) -> list[str]:
-    """The sorted names in ``directory`` but hidden ones (as a glob's ``*``), or none."""
+    """The sorted names in ``directory``, hidden ones too (as pathlib's ``glob``), or none."""
     try:
-        return sorted(name for name in os.listdir(directory) if not name.startswith("."))
+        return sorted(os.listdir(directory))
     except OSError:
         return []
 
@@ -145,8 +144,12 @@ def guest_root(project: Project, machine: Machine | None, repo_root: str) -> tup
 
 
 def _guest_path(guest: str, within: str) -> str:
-    """The guest's path of a host directory ``within`` a synced folder (relative to it)."""
-    return posixpath.join(guest, within) if within else guest
+    """The guest's path of a host directory ``within`` a synced folder (relative to it),
+    without empty or ``.`` parts (as ``PurePosixPath``: ``/srv//proj`` is ``/srv/proj``)."""
+    if not within:
+        return guest
+    parts = [part for part in f"{guest}/{within}".split("/") if part not in ("", ".")]
+    return ("/" if guest.startswith("/") else "") + "/".join(parts)
 
 
 #: ``config.vm.synced_folder "HOST", "GUEST"`` (or ``web.vm...``, single quotes, parentheses).

@@ -35,3 +35,25 @@ def test_a_synced_folder_hostpath_with_a_nul_is_skipped(tmp_path: Path) -> None:
     project = find_project(str(repo), {})
     assert project is not None
     assert guest_root(project, project.machines[0], str(repo))[0] == "/srv/proj/repo"
+
+
+def test_the_guest_path_has_no_empty_or_dot_parts(tmp_path: Path) -> None:
+    """A guest path written ``/srv//proj/./`` in the record still maps the linters' output
+    back: the repository's guest root is ``/srv/proj/repo``, as Vagrant's guest sees it."""
+    project_dir = tmp_path / "project"
+    (project_dir / "repo").mkdir(parents=True)
+    write_machine_record(project_dir, synced_folders={"virtualbox": {
+        "/vagrant": {"guestpath": "/srv//proj/./", "hostpath": str(project_dir), "disabled": False},
+    }})
+    project = find_project(str(project_dir / "repo"), {})
+    assert project is not None
+    assert guest_root(project, project.machines[0], str(project_dir / "repo"))[0] == "/srv/proj/repo"
+
+
+def test_every_machine_record_is_found_hidden_names_too(tmp_path: Path) -> None:
+    write_machine_record(tmp_path, "web", "docker")
+    write_machine_record(tmp_path, ".hidden", "virtualbox", vagrantfile=False)
+    project = find_project(str(tmp_path), {})
+    assert project is not None
+    assert [(m.name, m.provider) for m in project.machines] == [(".hidden", "virtualbox"),
+                                                                 ("web", "docker")]

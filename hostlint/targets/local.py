@@ -79,7 +79,7 @@ def venv_bins(command: str, root: str, environ: Mapping[str, str],
     found = []
     words = command.split(maxsplit=1)
     if words and os.sep in words[0]:
-        directory = os.path.dirname(os.path.normpath(os.path.join(root, os.path.expanduser(words[0]))))
+        directory = os.path.dirname(os.path.join(root, os.path.expanduser(words[0])))
         if os.path.isfile(os.path.join(os.path.dirname(directory), "pyvenv.cfg")):
             found.append(directory)
     if environ.get("VIRTUAL_ENV"):
