@@ -10,6 +10,7 @@ import sys
 from collections.abc import Mapping
 
 from hostlint.errors import StdoutError, UsageError
+from hostlint.poll import flush_waiting, write_waiting
 from hostlint.typing_lite import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -134,8 +135,8 @@ class Environment:
             raise StdoutError("stdout is closed: there is nowhere to write the output",
                               hint=_OPEN_STDOUT)
         try:
-            self.stdout.write(data)
-            self.stdout.flush()
+            write_waiting(self.stdout, data)  # a full non-blocking stdout is waited on
+            flush_waiting(self.stdout)
         except OSError as exc:
             self.lose_stdout()
             if isinstance(exc, BrokenPipeError):

@@ -7,7 +7,10 @@ import math
 import select
 from collections.abc import Iterable
 
-from hostlint.typing_lite import Protocol
+from hostlint.typing_lite import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 
 class HasFileno(Protocol):
@@ -29,3 +32,28 @@ def writable(fd: int) -> None:
     poller = select.poll()
     poller.register(fd, select.POLLOUT)
     poller.poll()
+
+
+def write_waiting(stream: BinaryIO, data: bytes) -> None:
+    """All of ``data`` written to ``stream``; one left non-blocking by whoever shares it (a
+    CI runner's pipe, a terminal) is waited on when full, as if blocking."""
+    view = memoryview(data)
+    while view:
+        try:
+            taken: int | None = stream.write(view)
+        except BlockingIOError as exc:  # a buffered stream took part (written or buffered)
+            taken = exc.characters_written
+        if taken is not None and taken >= len(view):
+            return
+        view = view[taken or 0:]  # an unbuffered one (``python -u``) says how much, or None
+        writable(stream.fileno())
+
+
+def flush_waiting(stream: BinaryIO) -> None:
+    """``stream.flush()``, waiting for room as ``write_waiting`` does."""
+    while True:
+        try:
+            stream.flush()
+            return
+        except BlockingIOError:
+            writable(stream.fileno())

@@ -9,7 +9,7 @@ import os
 import threading
 from collections.abc import Callable
 
-from hostlint.poll import writable
+from hostlint.poll import flush_waiting, write_waiting
 from hostlint.typing_lite import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -58,24 +58,10 @@ class StreamSink:
         self._stream = stream
 
     def write(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            try:
-                taken: int | None = self._stream.write(view)
-            except BlockingIOError as exc:  # a buffered stream took part (written or buffered)
-                taken = exc.characters_written
-            if taken is not None and taken >= len(view):
-                return
-            view = view[taken or 0:]  # an unbuffered one (``python -u``) says how much, or None
-            writable(self._stream.fileno())
+        write_waiting(self._stream, data)
 
     def flush(self) -> None:
-        while True:
-            try:
-                self._stream.flush()
-                return
-            except BlockingIOError:
-                writable(self._stream.fileno())
+        flush_waiting(self._stream)
 
 
 class DropOnError:

@@ -151,3 +151,28 @@ def test_a_non_blocking_stdout_that_fills_up_loses_nothing(tmp_path: Path, unbuf
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert out == expected and b"cannot write" not in err
+
+
+@pytest.mark.parametrize("buffering", [-1, 0], ids=["buffered", "unbuffered"])
+def test_a_commands_own_output_waits_on_a_full_non_blocking_stdout(buffering: int) -> None:
+    """``detect``, ``--version`` and the help write through ``Environment.write``: on a
+    non-blocking pipe that is full (its reader slower than the write) they wait for room,
+    as the linters' output does, instead of ending with "cannot write to stdout"."""
+    import fcntl
+    import os
+    import threading
+
+    from hostlint.environment import Environment
+
+    read, write = os.pipe()
+    fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, 4096)  # type: ignore[attr-defined, unused-ignore]
+    os.set_blocking(write, False)
+    received: list[bytes] = []
+    with os.fdopen(read, "rb") as pipe:
+        reader = threading.Thread(target=lambda: received.append(pipe.read()))
+        reader.start()
+        data = bytes(range(256)) * 4096  # 1 MiB: no single write fits a 4 KiB pipe
+        with os.fdopen(write, "wb", buffering=buffering) as stdout:
+            Environment(stdout=stdout, environ={}).write(data)
+        reader.join(timeout=60)
+    assert received == [data]
