@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from collections.abc import Sequence
 
 from hostlint import signals
 from hostlint.errors import GitError
 from hostlint.poll import readable
-from hostlint.spawn import Child, spawn
+from hostlint.spawn import DEVNULL, Child, spawn
 from hostlint.typing_lite import NamedTuple
 
 
@@ -26,15 +27,17 @@ class _Running(NamedTuple):
     err: int
 
 
-def _start(args: Sequence[str], cwd: str | None) -> _Running:
+def _start(args: Sequence[str], cwd: str | None, *, stdin: int = DEVNULL,
+           new_session: bool = False) -> _Running:
     """``git ARGS`` run in ``cwd`` (``git -C``, so ``posix_spawn`` can start it: see
-    hostlint.spawn), stdin ``/dev/null``; the descriptors hostlint inherited passed on
-    (``GIT_TRACE=9``)."""
+    hostlint.spawn), stdin ``/dev/null`` unless given; the descriptors hostlint inherited
+    passed on (``GIT_TRACE=9``)."""
     argv = ["git", *(("-C", cwd) if cwd is not None else ()), *args]
     out, out_end = os.pipe()
     err, err_end = os.pipe()
     try:
-        child = spawn(argv, env=os.environ, stdout=out_end, stderr=err_end, pass_inherited=True)
+        child = spawn(argv, env=os.environ, stdin=stdin, stdout=out_end, stderr=err_end,
+                      new_session=new_session, pass_inherited=True)
     except BaseException as exc:
         os.close(out)
         os.close(err)
@@ -49,6 +52,15 @@ def _start(args: Sequence[str], cwd: str | None) -> _Running:
 
 def _finish(git: _Running, args: Sequence[str]) -> bytes:
     """The output of a git call ``_start`` began, once it has ended (and succeeded)."""
+    code, stdout, stderr = _ended(git)
+    if code != 0:
+        detail = os.fsdecode(stderr).strip().splitlines()
+        raise GitError(f"`git {' '.join(args)}` failed: {detail[-1] if detail else code}")
+    return stdout
+
+
+def _ended(git: _Running) -> tuple[int, bytes, bytes]:
+    """The exit status, stdout and stderr of a git call ``_start`` began, once it has ended."""
     try:
         stdout, stderr = _read_all(git.out, git.err)
         code = git.child.wait()
@@ -57,10 +69,7 @@ def _finish(git: _Running, args: Sequence[str]) -> bytes:
         raise
     os.close(git.out)
     os.close(git.err)
-    if code != 0:
-        detail = os.fsdecode(stderr).strip().splitlines()
-        raise GitError(f"`git {' '.join(args)}` failed: {detail[-1] if detail else code}")
-    return stdout
+    return code, stdout, stderr
 
 
 def _stop(git: _Running) -> None:
@@ -186,14 +195,38 @@ ARGS_BYTES = 64 * 1024
 
 
 def _quiet(args: Sequence[str], root: str, stdin: bytes = b"") -> tuple[int, bytes, bytes]:
-    import subprocess  # only to set changes aside and back: the hook's start-up stays lean
-
+    """``git ARGS`` in ``root`` fed ``stdin``: its exit status, stdout and stderr. In a
+    session of its own, so a Ctrl-C at the terminal (deferred by staging meanwhile) cannot
+    stop it half-way through the work tree. ``stdin`` is written by a thread while its
+    output is read (a patch can be larger than a pipe holds)."""
+    if not stdin:
+        return _ended(_start(args, root, new_session=True))
+    source, feed = os.pipe()
     try:
-        proc = subprocess.run(("git", *args), cwd=root, input=stdin, capture_output=True,
-                              check=False, start_new_session=True)
-    except FileNotFoundError:
-        raise _no_git() from None
-    return proc.returncode, proc.stdout, proc.stderr
+        git = _start(args, root, stdin=source, new_session=True)
+    except BaseException:
+        os.close(feed)
+        raise
+    finally:
+        os.close(source)
+    feeder = threading.Thread(target=_feed, args=(feed, stdin), daemon=True)
+    feeder.start()
+    try:
+        return _ended(git)
+    finally:
+        feeder.join()
+
+
+def _feed(fd: int, data: bytes) -> None:
+    """``data`` written to a git's stdin, then closed; a git that stops reading ends it."""
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    except BrokenPipeError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _checked(args: Sequence[str], root: str, stdin: bytes = b"") -> bytes:

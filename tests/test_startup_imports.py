@@ -82,6 +82,26 @@ def test_a_warm_hook_with_plain_globs_loads_neither_pathlib_nor_re_nor_enum(tmp_
     assert not {"pathlib", "re", "fnmatch", "urllib.parse", "ipaddress", "signal", "enum"} & loaded
 
 
+def test_a_hook_that_sets_changes_aside_runs_git_without_subprocess(tmp_path: Path) -> None:
+    """A partially staged file: its unstaged changes are set aside and put back by git calls
+    fed on stdin (``checkout-index``, ``apply``), started through ``hostlint.spawn`` like
+    every other git call, without ``subprocess`` (and its ``locale``, ``selectors``,
+    ``signal``). The linter saw the staged content, and the work tree is as it was."""
+    config = '[tool.hostlint]\ncommand = "grep -c unstaged"\n'
+    root = make_repo(tmp_path / "repo", config, staged=["a.py"])
+    (root / "a.py").write_text("x\nunstaged\n")
+    argv = [sys.executable, "-S", "-c", WITHOUT_SITE, str(Path(hostlint.__file__).parents[1]),
+            "hook", "pre-commit"]
+    proc = subprocess.run(argv, cwd=root, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                          check=False, env=child_env(PYTHONPROFILEIMPORTTIME="1"))
+    assert proc.returncode == 1 and proc.stdout == "0\n", proc.stderr  # grep found none
+    loaded = {line.rpartition("|")[2].strip() for line in proc.stderr.splitlines()
+              if line.startswith("import time:")}
+    assert "fcntl" in loaded  # the changes were set aside (the patch is locked)
+    assert not {"subprocess", "selectors", "locale", "signal"} & loaded
+    assert (root / "a.py").read_text() == "x\nunstaged\n"
+
+
 @pytest.mark.parametrize("args, out", [
     (("commit-msg", "MSG"), b"linted "), (("pre-push", "--files", "--", "a.py"), b"linted a.py\n")])
 def test_run_hook_starts_without_typer(tmp_path: Path, args: tuple[str, ...], out: bytes) -> None:
