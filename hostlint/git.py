@@ -210,7 +210,12 @@ def _quiet(args: Sequence[str], root: str, stdin: bytes = b"") -> tuple[int, byt
     finally:
         os.close(source)
     feeder = threading.Thread(target=_feed, args=(feed, stdin), daemon=True)
-    feeder.start()
+    try:
+        feeder.start()
+    except BaseException:  # no thread to be had: no git left waiting for its input either
+        os.close(feed)
+        _stop(git)
+        raise
     try:
         return _ended(git)
     finally:

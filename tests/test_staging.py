@@ -269,6 +269,39 @@ def test_thousands_of_partially_staged_files_are_split_under_the_argument_limit(
     assert len(git_mod._batches(names)) > 40
 
 
+def test_a_git_call_fed_on_stdin_leaves_nothing_behind_when_no_thread_starts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The thread that writes git's stdin cannot start (a process limit reached): the error
+    goes up, and neither a descriptor nor a git waiting for its input is left."""
+    import threading
+
+    root = make_repo(tmp_path / "repo", linter_config("true"))
+
+    def no_thread(self: threading.Thread) -> None:
+        raise RuntimeError("can't start new thread")
+
+    def mine() -> list[str]:
+        return sorted(os.listdir("/proc/self/fd"))
+
+    def gits() -> list[str]:  # this process's git children
+        found = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
+                name = Path(f"/proc/{pid}/comm").read_text().strip()
+            except OSError:
+                continue
+            if int(fields[1]) == os.getpid() and name == "git":
+                found.append(pid)
+        return found
+
+    before = mine()
+    monkeypatch.setattr(threading.Thread, "start", no_thread)
+    with pytest.raises(RuntimeError):
+        git_mod._quiet(("cat-file", "--batch-check"), str(root), b"HEAD\n")
+    assert mine() == before and gits() == []
+
+
 # --- git commit -a / git commit <path>: a temporary index ------------------------------------
 
 
