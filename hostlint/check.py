@@ -383,13 +383,8 @@ def _signals(cancel: Cancel | None) -> Iterator[None]:
         first.append(signum)
         raise Interrupted(signum)
 
-    handled = (signals.SIGINT, signals.SIGTERM, signals.SIGHUP)
-    previous = {s: signals.signal(s, handler) for s in handled}
-    try:
+    with signals.handling(handler):
         yield
-    finally:
-        for s, old in previous.items():
-            signals.signal(s, old)
 
 
 #: What must still happen if a second signal forces the exit (``os._exit`` skips ``finally``).

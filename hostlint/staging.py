@@ -312,13 +312,10 @@ def _deferred_signals() -> Iterator[None]:
         yield
         return
     caught: list[int] = []
-    handled = (signals.SIGINT, signals.SIGTERM, signals.SIGHUP)
-    previous = {s: signals.signal(s, lambda signum, frame: caught.append(signum)) for s in handled}
     try:
-        yield
+        with signals.handling(lambda signum, frame: caught.append(signum)):
+            yield
     finally:
-        for s, old in previous.items():
-            signals.signal(s, old)
         if caught:
             raise Interrupted(caught[0])
 

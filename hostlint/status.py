@@ -24,8 +24,7 @@ class ExitCode:
 
 def for_signal(signum: int) -> int:
     """The exit code hostlint uses when it was stopped by ``signum``."""
-    handled = (signals.SIGHUP, signals.SIGINT, signals.SIGTERM)
-    return 128 + signum if signum in handled else ExitCode.SIGINT
+    return 128 + signum if signum in signals.STOPPING else ExitCode.SIGINT
 
 
 #: Exit statuses the shell itself gives when it could not run the linter's command at all.
