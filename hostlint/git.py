@@ -54,9 +54,14 @@ def _finish(git: _Running, args: Sequence[str]) -> bytes:
     """The output of a git call ``_start`` began, once it has ended (and succeeded)."""
     code, stdout, stderr = _ended(git)
     if code != 0:
-        detail = os.fsdecode(stderr).strip().splitlines()
-        raise GitError(f"`git {' '.join(args)}` failed: {detail[-1] if detail else code}")
+        raise GitError(f"`git {' '.join(args)}` failed: {_complaint(code, stderr)}")
     return stdout
+
+
+def _complaint(code: int, stderr: bytes) -> str:
+    """What a failed git call said last, else its exit status."""
+    lines = os.fsdecode(stderr).strip().splitlines()
+    return lines[-1] if lines else str(code)
 
 
 def _ended(git: _Running) -> tuple[int, bytes, bytes]:
@@ -237,9 +242,8 @@ def _feed(fd: int, data: bytes) -> None:
 def _checked(args: Sequence[str], root: str, stdin: bytes = b"") -> bytes:
     code, out, err = _quiet(args, root, stdin)
     if code != 0:
-        detail = os.fsdecode(err).strip().splitlines()
         raise GitError(f"`git {' '.join(args[:3])} ...` failed in {root}: "
-                       f"{detail[-1] if detail else code}")
+                       f"{_complaint(code, err)}")
     return out
 
 
