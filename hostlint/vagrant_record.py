@@ -198,17 +198,11 @@ def several_machines(project: Project | None, names: list[str]) -> UsageError:
     )
 
 
-def rsync_folder(synced_folders: str, repo_root: str) -> str | None:
-    """The guest path of a Vagrant ``rsync`` synced folder that holds ``repo_root``, from a
+def rsync_folder(machine: Machine, repo_root: str) -> str | None:
+    """The guest path of a Vagrant ``rsync`` synced folder that holds ``repo_root``, from the
     machine record's ``synced_folders`` (its top-level keys are the folder types). Such a
     guest sees the work tree as of the last ``vagrant rsync``, not the content set out here."""
-    import json  # only beside a Vagrant machine record
-
-    try:
-        with open(synced_folders) as f:
-            folders = json.load(f).get("rsync") or {}
-    except (OSError, ValueError, AttributeError):
-        return None
+    folders = machine.synced_folders().get("rsync") or {}
     repo = os.path.realpath(repo_root)
     for folder in folders.values() if isinstance(folders, dict) else ():
         host = folder.get("hostpath") if isinstance(folder, dict) else None

@@ -13,7 +13,6 @@ process that took the port of a halted guest is never sent a command or a file n
 
 from __future__ import annotations
 
-import os
 import shlex
 from pathlib import Path
 
@@ -116,9 +115,7 @@ def _address(found: Plan, context: Context, text: str) -> str:
 
 
 def _rsync(found: Plan, repo_root: str) -> str | None:
-    if found.record is None:
-        return None
-    return rsync_folder(os.path.join(found.record.path, "synced_folders"), repo_root)
+    return rsync_folder(found.record, repo_root) if found.record is not None else None
 
 
 def connecting(context: Context) -> str:
