@@ -9,6 +9,7 @@ import os
 import sys
 import zlib
 
+from hostlint.environment import make_cache_dir, user_cache_dir
 from hostlint.errors import ConfigError
 from hostlint.fsutil import read_bytes, replace_private
 from hostlint.typing_lite import TYPE_CHECKING
@@ -72,15 +73,11 @@ CACHE_VERSION = 2
 
 
 def _cache_file(path: str) -> str:
-    from hostlint.environment import user_cache_dir
-
     name = f"{zlib.crc32(os.fsencode(path)):08x}.marshal"
     return os.path.join(user_cache_dir(os.environ), "config", name)
 
 
 def _store(cache: str, key: tuple[Any, ...], table: Any) -> None:
-    from hostlint.environment import make_cache_dir
-
     try:
         data = marshal.dumps((key, table))  # ValueError for TOML dates: then no cache
         make_cache_dir(os.path.dirname(cache), os.environ)
