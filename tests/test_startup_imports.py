@@ -14,6 +14,12 @@ import hostlint
 from tests.utils import child_env, linter, make_repo, stage, toml_string
 
 
+def imported(importtime: str) -> set[str]:
+    """The modules ``-X importtime`` (or ``PYTHONPROFILEIMPORTTIME``) reported on stderr."""
+    return {line.rpartition("|")[2].strip() for line in importtime.splitlines()
+            if line.startswith("import time:")}
+
+
 @pytest.mark.parametrize("args, code", [(("check",), 1), (("hook", "pre-commit"), 1), (("detect",), 0)])
 def test_a_local_check_never_imports_paramiko(tmp_path: Path, args: tuple[str, ...], code: int) -> None:
     root = make_repo(tmp_path / "repo", f"[tool.hostlint]\ncommand = {toml_string(linter('fail.py'))}\n")
@@ -22,8 +28,7 @@ def test_a_local_check_never_imports_paramiko(tmp_path: Path, args: tuple[str, .
                           capture_output=True, text=True, env=child_env(), stdin=subprocess.DEVNULL,
                           check=False)
     assert proc.returncode == code, proc.stderr
-    loaded = {line.rpartition("|")[2].strip() for line in proc.stderr.splitlines()
-              if line.startswith("import time:")}
+    loaded = imported(proc.stderr)
     assert "hostlint.detect" in loaded  # importtime did report
     assert not [m for m in loaded if remote_only(m)]
 
@@ -46,8 +51,7 @@ def test_a_warm_hook_loads_neither_typing_nor_subprocess(tmp_path: Path) -> None
                               capture_output=True, text=True, stdin=subprocess.DEVNULL,
                               env=child_env(PYTHONPROFILEIMPORTTIME="1"), check=False)
         assert proc.returncode == 1, proc.stderr
-        loaded = {line.rpartition("|")[2].strip() for line in proc.stderr.splitlines()
-                  if line.startswith("import time:")}
+        loaded = imported(proc.stderr)
     assert "hostlint.check" in loaded  # importtime did report
     assert not {"typing", "shutil", "runpy", "subprocess", "selectors", "locale", "pty",
                 "hostlint.patch", "shlex", "queue"} & loaded
@@ -60,6 +64,15 @@ WITHOUT_SITE = ("import sys; sys.path.insert(0, sys.argv.pop(1)); "
                 "from hostlint.__main__ import main; main()")
 
 
+def hook_without_site(root: Path) -> subprocess.CompletedProcess[str]:
+    """The pre-commit hook in ``root`` as hook.sh starts it, but without ``site``, with
+    ``PYTHONPROFILEIMPORTTIME`` set (what it imported is on stderr: ``imported``)."""
+    argv = [sys.executable, "-S", "-c", WITHOUT_SITE, str(Path(hostlint.__file__).parents[1]),
+            "hook", "pre-commit"]
+    return subprocess.run(argv, cwd=root, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+                          check=False, env=child_env(PYTHONPROFILEIMPORTTIME="1"))
+
+
 def test_a_warm_hook_with_plain_globs_loads_neither_pathlib_nor_re_nor_enum(tmp_path: Path) -> None:
     """Paths on the hook path are ``str`` (pathlib imports re, urllib.parse and ipaddress:
     ~8 ms of every commit), and ``*.py`` or ``tests/**`` is matched as text: only a
@@ -68,16 +81,11 @@ def test_a_warm_hook_with_plain_globs_loads_neither_pathlib_nor_re_nor_enum(tmp_
     config = (f"[tool.hostlint]\ncommand = {toml_string(linter('fail.py'))}\n"
               'include = ["*.py", "src/**"]\nexclude = ["tests/**", "*_pb2.py"]\n')
     root = make_repo(tmp_path / "repo", config, staged=["a.py"])
-    argv = [sys.executable, "-S", "-c", WITHOUT_SITE, str(Path(hostlint.__file__).parents[1]),
-            "hook", "pre-commit"]
     loaded: set[str] = set()
     for _ in range(2):  # the second run is the warm one
-        proc = subprocess.run(argv, cwd=root, capture_output=True, text=True,
-                              stdin=subprocess.DEVNULL, check=False,
-                              env=child_env(PYTHONPROFILEIMPORTTIME="1"))
+        proc = hook_without_site(root)
         assert proc.returncode == 1, proc.stderr
-        loaded = {line.rpartition("|")[2].strip() for line in proc.stderr.splitlines()
-                  if line.startswith("import time:")}
+        loaded = imported(proc.stderr)
     assert "hostlint.check" in loaded and "a.py" in proc.stdout  # it ran, and importtime reported
     assert not {"pathlib", "re", "fnmatch", "urllib.parse", "ipaddress", "signal", "enum"} & loaded
 
@@ -90,13 +98,9 @@ def test_a_hook_that_sets_changes_aside_runs_git_without_subprocess(tmp_path: Pa
     config = '[tool.hostlint]\ncommand = "grep -c unstaged"\n'
     root = make_repo(tmp_path / "repo", config, staged=["a.py"])
     (root / "a.py").write_text("x\nunstaged\n")
-    argv = [sys.executable, "-S", "-c", WITHOUT_SITE, str(Path(hostlint.__file__).parents[1]),
-            "hook", "pre-commit"]
-    proc = subprocess.run(argv, cwd=root, capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                          check=False, env=child_env(PYTHONPROFILEIMPORTTIME="1"))
+    proc = hook_without_site(root)
     assert proc.returncode == 1 and proc.stdout == "0\n", proc.stderr  # grep found none
-    loaded = {line.rpartition("|")[2].strip() for line in proc.stderr.splitlines()
-              if line.startswith("import time:")}
+    loaded = imported(proc.stderr)
     assert "fcntl" in loaded  # the changes were set aside (the patch is locked)
     assert not {"subprocess", "selectors", "locale", "signal"} & loaded
     assert (root / "a.py").read_text() == "x\nunstaged\n"
@@ -117,8 +121,7 @@ def test_run_hook_starts_without_typer(tmp_path: Path, args: tuple[str, ...], ou
                           check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith(out) and proc.stdout.endswith(b"\n"), proc.stdout
-    loaded = {line.rpartition(b"|")[2].strip().decode() for line in proc.stderr.splitlines()
-              if line.startswith(b"import time:")}
+    loaded = imported(proc.stderr.decode(errors="replace"))
     assert "hostlint.check" in loaded  # importtime did report
     assert not [m for m in loaded if m.startswith(("typer", "click", "pydantic", "hostlint.cli"))]
 
